@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+from simple_history.signals import pre_create_historical_record
+
+from .context import current
+
+
+@receiver(pre_create_historical_record)
+def fill_audit_extras(sender: Any, history_instance: Any, **kwargs: Any) -> None:
+    ctx = current()
+    user = history_instance.history_user
+    if user is not None:
+        history_instance.history_username = user.get_username()
+    elif ctx is not None and ctx.user is not None and hasattr(ctx.user, "get_username"):
+        history_instance.history_username = ctx.user.get_username()
+    else:
+        history_instance.history_username = "system"
+    if ctx is None:
+        history_instance.history_origin = "shell"
+        return
+    history_instance.history_ip = ctx.ip
+    history_instance.history_user_agent = (ctx.user_agent or "")[:300]
+    history_instance.history_request_id = ctx.request_id
+    history_instance.history_origin = ctx.origin or "shell"
+    if not history_instance.history_change_reason and ctx.reason:
+        history_instance.history_change_reason = ctx.reason
+
+
+def _log(event: str, request: Any, user: Any = None, username: str = "") -> None:
+    from .models import AccessLog
+
+    AccessLog.record(event=event, request=request, user=user, username=username)
+
+
+@receiver(user_logged_in)
+def on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    _log("login", request, user)
+
+
+@receiver(user_logged_out)
+def on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    _log("logout", request, user)
+
+
+@receiver(user_login_failed)
+def on_login_failed(sender: Any, credentials: dict, request: Any = None, **kwargs: Any) -> None:
+    _log("login_failed", request, None, str(credentials.get("username", ""))[:150])

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.core.paginator import Paginator
+from django.db import models
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from sites.mixins import get_visible_or_404
+
+PROJECT_APPS = ("audit", "trials", "trial_sites", "patients")
+MASK = "••••••"
+
+
+def display_value(field: models.Field | None, value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if field is None:
+        return str(value)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(field, models.BooleanField):
+        return _("Yes") if value else _("No")
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "—"
+    return str(value)
+
+
+def history_entries(obj: models.Model, *, hidden: set[str], masked: set[str]) -> list[dict]:
+    """Each historical row with its field-by-field before/after, newest first."""
+    records = list(
+        obj.history.select_related("history_user").order_by("-history_date", "-history_id")
+    )
+    entries = []
+    for i, record in enumerate(records):
+        previous = records[i + 1] if i + 1 < len(records) else None
+        changes = []
+        if previous is not None:
+            delta = record.diff_against(previous)
+            for change in delta.changes:
+                if change.field in hidden:
+                    continue
+                try:
+                    field = obj._meta.get_field(change.field)
+                except Exception:  # m2m through rows and removed fields
+                    field = None
+                label = str(field.verbose_name) if field is not None else change.field
+                if change.field in masked:
+                    old, new = MASK, MASK
+                else:
+                    old, new = display_value(field, change.old), display_value(field, change.new)
+                changes.append({"field": label, "old": old, "new": new})
+        entries.append({"record": record, "changes": changes, "created": previous is None})
+    return entries
+
+
+def history_view(request: HttpRequest, label: str, pk: str) -> HttpResponse:
+    try:
+        model = apps.get_model(label)
+    except (LookupError, ValueError) as exc:
+        raise Http404 from exc
+    if model._meta.app_label not in PROJECT_APPS or not hasattr(model, "history"):
+        raise Http404
+    if not hasattr(model.objects, "visible_to"):
+        raise Http404
+    obj = get_visible_or_404(model, request.user, pk=pk)
+    masked: set[str] = set()
+    if hasattr(obj, "identity_visible_to") and not obj.identity_visible_to(request.user):
+        masked = set(getattr(model, "IDENTITY_FIELDS", ()))
+    hidden = set(getattr(model, "HISTORY_HIDDEN_FIELDS", ()))
+    entries = history_entries(obj, hidden=hidden, masked=masked)
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "audit/history.html",
+        {"object": obj, "model_name": model._meta.verbose_name, "page": page},
+    )

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from .roles import Role
+from .scoping import scope_for
+
+
+def roles(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    labels = dict(Role.choices)
+    memberships = scope_for(user).memberships
+    return {
+        "user_roles": [
+            {
+                "role": labels.get(m.role, m.role),
+                "where": str(
+                    m.trial_site.site.code
+                    if m.trial_site_id
+                    else (m.trial.protocol_code if m.trial_id else "")
+                ),
+            }
+            for m in memberships
+        ],
+        "is_superuser": user.is_superuser,
+    }

@@ -1,0 +1,77 @@
+"""Roles and what each may do. The README's role table is generated from this file's
+content by hand: keep them in step.
+
+Visibility (which records a role sees) is the scope in ``sites.scoping``; this module is
+about actions.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    COORDINATOR = "coordinator", _("Trial coordinator")
+    SITE_INVESTIGATOR = "site_investigator", _("Site investigator")
+    LEAD_INVESTIGATOR = "lead_investigator", _("Lead investigator")
+    MONITOR = "monitor", _("Monitor")
+    DATA_MANAGER = "data_manager", _("Data manager")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+SITE_ROLES = frozenset({Role.COORDINATOR, Role.SITE_INVESTIGATOR})
+TRIAL_ROLES = frozenset({Role.LEAD_INVESTIGATOR, Role.MONITOR})
+GLOBAL_ROLES = frozenset({Role.DATA_MANAGER, Role.ADMINISTRATOR})
+STAFF_ROLES = frozenset({Role.DATA_MANAGER, Role.ADMINISTRATOR})  # may use the admin
+
+
+class Perm(StrEnum):
+    VIEW_IDENTITY = "view_identity"  # names, contacts, document numbers
+    REGISTER_PATIENT = "register_patient"
+    EDIT_PATIENT = "edit_patient"
+    ENTER_CLINICAL_DATA = "enter_clinical_data"  # screening, consent, visits, AEs
+    ENROLL = "enroll"
+    SIGN_OFF = "sign_off"
+    VIEW_DASHBOARD = "view_dashboard"
+    VIEW_UNBLINDED = "view_unblinded"
+    EMERGENCY_UNBLIND = "emergency_unblind"
+    RAISE_QUERY = "raise_query"
+    CONFIGURE_TRIAL = "configure_trial"
+    MANAGE_STAFF = "manage_staff"
+    EXPORT = "export"
+
+
+ROLE_PERMS: dict[str, frozenset[Perm]] = {
+    Role.COORDINATOR: frozenset(
+        {
+            Perm.VIEW_IDENTITY,
+            Perm.REGISTER_PATIENT,
+            Perm.EDIT_PATIENT,
+            Perm.ENTER_CLINICAL_DATA,
+            Perm.ENROLL,
+        }
+    ),
+    Role.SITE_INVESTIGATOR: frozenset(
+        {
+            Perm.VIEW_IDENTITY,
+            Perm.REGISTER_PATIENT,
+            Perm.EDIT_PATIENT,
+            Perm.ENTER_CLINICAL_DATA,
+            Perm.ENROLL,
+            Perm.SIGN_OFF,
+            Perm.VIEW_DASHBOARD,
+            Perm.EMERGENCY_UNBLIND,
+        }
+    ),
+    Role.LEAD_INVESTIGATOR: frozenset(
+        {Perm.VIEW_DASHBOARD, Perm.VIEW_UNBLINDED, Perm.EMERGENCY_UNBLIND, Perm.EXPORT}
+    ),
+    Role.MONITOR: frozenset({Perm.VIEW_IDENTITY, Perm.RAISE_QUERY, Perm.VIEW_DASHBOARD}),
+    Role.DATA_MANAGER: frozenset(
+        {Perm.CONFIGURE_TRIAL, Perm.EXPORT, Perm.VIEW_DASHBOARD, Perm.RAISE_QUERY}
+    ),
+    Role.ADMINISTRATOR: frozenset({Perm.CONFIGURE_TRIAL, Perm.MANAGE_STAFF, Perm.VIEW_DASHBOARD}),
+}

@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.apps import apps
+from django.urls import reverse
+
+from audit.models import AccessLog
+from patients.models import Patient
+from patients.services import patient_update
+
+PROJECT_APPS = ("audit", "trials", "trial_sites", "patients")
+# Append-only logs are the audit trail themselves: rows are inserted, never changed.
+APPEND_ONLY = {AccessLog}
+
+
+def test_every_project_model_has_history() -> None:
+    missing = []
+    for label in PROJECT_APPS:
+        for model in apps.get_app_config(label).get_models():
+            if model.__name__.startswith("Historical") or model in APPEND_ONLY:
+                continue
+            if not hasattr(model, "history"):
+                missing.append(model._meta.label)
+                continue
+            history_model = model.history.model
+            for extra in (
+                "history_username",
+                "history_ip",
+                "history_user_agent",
+                "history_request_id",
+                "history_change_reason",
+            ):
+                if extra not in {f.name for f in history_model._meta.fields}:
+                    missing.append(f"{model._meta.label} lacks {extra}")
+    assert missing == []
+
+
+def test_user_accounts_are_audited(db) -> None:
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user("newcomer", password="pw-for-tests-123")
+    assert user.history.count() == 1
+    assert "password" not in {f.name for f in user.history.model._meta.fields}
+
+
+def test_edit_without_reason_is_refused_and_nothing_changes(client, patient_a, coordinator_site_a):
+    client.force_login(coordinator_site_a)
+    url = reverse("patients:edit", args=[patient_a.pk])
+    data = _form_data(patient_a, phone="13900001111", reason="")
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "A reason for change is required when editing saved data." in response.content.decode()
+    patient_a.refresh_from_db()
+    assert patient_a.phone in (None, "")
+    assert patient_a.history.count() == 1
+
+
+def test_edit_with_reason_shows_in_history_page(client, patient_a, coordinator_site_a):
+    client.force_login(coordinator_site_a)
+    url = reverse("patients:edit", args=[patient_a.pk])
+    data = _form_data(patient_a, phone="13900001111", reason="Phone number from the patient's card")
+    response = client.post(url, data, HTTP_USER_AGENT="pytest-browser", REMOTE_ADDR="10.1.2.3")
+    assert response.status_code == 302
+    record = patient_a.history.first()
+    assert record.history_change_reason == "Phone number from the patient's card"
+    assert record.history_user == coordinator_site_a
+    assert record.history_username == "crc_a"
+    assert record.history_ip == "10.1.2.3"
+    assert record.history_user_agent == "pytest-browser"
+    assert record.history_request_id
+
+    page = client.get(reverse("audit:history", args=["patients.patient", patient_a.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Phone number from the patient&#x27;s card" in html
+    assert "crc_a" in html
+    assert "13900001111" in html  # after value of the changed field
+    assert "phone" in html.lower()
+
+
+def test_service_writes_outside_requests_are_attributed(patient_a, coordinator_site_a):
+    patient_update(
+        patient=patient_a,
+        acting_user=coordinator_site_a,
+        reason="Corrected birth date from the ID card",
+        birth_date=datetime.date(1965, 4, 3),
+    )
+    record = patient_a.history.first()
+    assert record.history_user == coordinator_site_a
+    assert record.history_origin == "shell"
+    assert record.history_change_reason == "Corrected birth date from the ID card"
+
+
+def test_service_refuses_edit_without_reason(patient_a, coordinator_site_a):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as exc:
+        patient_update(
+            patient=patient_a, acting_user=coordinator_site_a, reason="  ", phone="13900001111"
+        )
+    assert "reason" in exc.value.message_dict
+    assert Patient.objects.get(pk=patient_a.pk).phone in (None, "")
+
+
+def test_history_masks_identity_for_pseudonymised_roles(
+    client, patient_a, coordinator_site_a, lead_investigator
+):
+    patient_update(
+        patient=patient_a, acting_user=coordinator_site_a, reason="typo", full_name="张伟伟"
+    )
+    client.force_login(lead_investigator)
+    html = client.get(
+        reverse("audit:history", args=["patients.patient", patient_a.pk])
+    ).content.decode()
+    assert "张伟伟" not in html
+    assert "••••••" in html
+
+
+def test_patient_views_are_logged(client, patient_a, monitor):
+    client.force_login(monitor)
+    client.get(reverse("patients:detail", args=[patient_a.pk]))
+    log = AccessLog.objects.filter(event="view", object_id=str(patient_a.pk)).get()
+    assert log.username == "monitor"
+
+
+def test_logins_are_logged(client, coordinator_site_a):
+    client.post(reverse("login"), {"username": "crc_a", "password": "wrong"})
+    client.post(reverse("login"), {"username": "crc_a", "password": "pw-for-tests-123"})
+    events = list(AccessLog.objects.order_by("at").values_list("event", "username"))
+    assert events == [("login_failed", "crc_a"), ("login", "crc_a")]
+
+
+def _form_data(patient, **overrides):
+    data = {
+        "full_name": patient.full_name,
+        "phone": patient.phone or "",
+        "email": patient.email or "",
+        "id_document_type": patient.id_document_type,
+        "id_document_number": patient.id_document_number,
+        "sex": patient.sex,
+        "birth_date": patient.birth_date.isoformat(),
+        "nationality": patient.nationality.code,
+        "preferred_language": patient.preferred_language,
+        "residence_permit_expiry": patient.residence_permit_expiry.isoformat()
+        if patient.residence_permit_expiry
+        else "",
+        "insurance_provider": patient.insurance_provider,
+        "insurance_covers_trial": patient.insurance_covers_trial,
+    }
+    if patient.is_expatriate:
+        data["is_expatriate"] = "on"
+    data.update(overrides)
+    return data

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from audit.context import audit_context
+from trials.demo import DEMO_PASSWORD, DemoBuilder
+
+
+class Command(BaseCommand):
+    help = "Load the demo trial, sites, staff and patients (idempotent)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--sites", type=int, default=20, help="number of sites (max 20)")
+        parser.add_argument("--patients-per-site", type=int, default=6)
+        parser.add_argument(
+            "--quiet-logins", action="store_true", help="do not print the demo logins"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["sites"] < 1 or options["patients_per_site"] < 0:
+            self.stderr.write("--sites must be >= 1 and --patients-per-site >= 0")
+            raise SystemExit(2)
+        builder = DemoBuilder(
+            sites=options["sites"], patients_per_site=options["patients_per_site"]
+        )
+        with audit_context(reason="Demo data", origin="shell"):
+            result = builder.build()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo ready: trial {result['trial'].protocol_code}, "
+                f"{len(result['trial_sites'])} sites, {result['patients_created']} new patients."
+            )
+        )
+        if options["quiet_logins"]:
+            return
+        self.stdout.write("\nDemo logins (password for all: %s)" % DEMO_PASSWORD)
+        self.stdout.write(f"  {'username':<14} {'role':<22} where")
+        seen = set()
+        for login in builder.logins:
+            key = (login.username, login.role)
+            if key in seen:
+                continue
+            seen.add(key)
+            if login.username.startswith(("crc_", "pi_")) and login.where not in ("SH01", "BJ01"):
+                continue
+            self.stdout.write(f"  {login.username:<14} {login.role:<22} {login.where}")
+        self.stdout.write("  ... and crc_<site>/pi_<site> for every site (e.g. crc_gz01, pi_ur01)")

@@ -1,0 +1,242 @@
+from __future__ import annotations
+
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from audit.history import AuditedHistory
+from sites.scoping import Scope, ScopedQuerySet
+
+from .validators import validate_chictr_id, validate_code, validate_nct_id
+
+
+def _new_seed() -> str:
+    return secrets.token_hex(32)
+
+
+class TrialQuerySet(ScopedQuerySet):
+    def scope_q(self, scope: Scope) -> models.Q:
+        return models.Q(pk__in=scope.trial_ids | scope.site_trial_ids)
+
+
+class Trial(models.Model):
+    class Phase(models.TextChoices):
+        PHASE1 = "1", _("Phase 1")
+        PHASE1_2 = "1/2", _("Phase 1/2")
+        PHASE2 = "2", _("Phase 2")
+        PHASE2_3 = "2/3", _("Phase 2/3")
+        PHASE3 = "3", _("Phase 3")
+        PHASE4 = "4", _("Phase 4")
+
+    class Design(models.TextChoices):
+        SINGLE_ARM = "single_arm", _("Single-arm")
+        RANDOMIZED = "randomized", _("Randomized")
+
+    class Blinding(models.TextChoices):
+        OPEN = "open", _("Open-label")
+        BLINDED = "blinded", _("Blinded")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        RECRUITING = "recruiting", _("Recruiting")
+        CLOSED_TO_ACCRUAL = "closed", _("Closed to accrual")
+        COMPLETED = "completed", _("Completed")
+        TERMINATED = "terminated", _("Terminated")
+
+    TRANSITIONS = {
+        Status.DRAFT: {Status.RECRUITING, Status.TERMINATED},
+        Status.RECRUITING: {Status.CLOSED_TO_ACCRUAL, Status.TERMINATED},
+        Status.CLOSED_TO_ACCRUAL: {Status.RECRUITING, Status.COMPLETED, Status.TERMINATED},
+        Status.COMPLETED: set(),
+        Status.TERMINATED: set(),
+    }
+
+    class ResponseCriteria(models.TextChoices):
+        RECIST11 = "recist11", _("RECIST 1.1")
+        IRECIST = "irecist", _("iRECIST")
+
+    protocol_code = models.CharField(
+        _("protocol code"),
+        max_length=20,
+        unique=True,
+        validators=[validate_code],
+        help_text=_("Short code used in subject identifiers, e.g. CRYO-ICC."),
+    )
+    title = models.CharField(_("title"), max_length=300)
+    short_title = models.CharField(_("short title"), max_length=100, blank=True)
+    nct_id = models.CharField(
+        _("ClinicalTrials.gov id"), max_length=11, blank=True, validators=[validate_nct_id]
+    )
+    chictr_id = models.CharField(
+        _("ChiCTR id"), max_length=30, blank=True, validators=[validate_chictr_id]
+    )
+    phase = models.CharField(_("phase"), max_length=3, choices=Phase.choices)
+    design = models.CharField(_("design"), max_length=12, choices=Design.choices)
+    blinding = models.CharField(
+        _("blinding"), max_length=8, choices=Blinding.choices, default=Blinding.OPEN
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT
+    )
+    response_criteria = models.CharField(
+        _("response criteria"),
+        max_length=10,
+        choices=ResponseCriteria.choices,
+        default=ResponseCriteria.RECIST11,
+    )
+    planned_followup_months = models.PositiveSmallIntegerField(
+        _("planned follow-up (months)"),
+        validators=[MinValueValidator(1), MaxValueValidator(240)],
+        help_text=_("Per patient, from enrollment; used to check residence permits."),
+    )
+    imaging_interval_weeks = models.PositiveSmallIntegerField(
+        _("imaging interval (weeks)"),
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(52)],
+    )
+    confirmation_required = models.BooleanField(
+        _("confirm CR/PR"),
+        default=True,
+        help_text=_("RECIST 1.1: confirm CR/PR by a later assessment (non-randomized trials)."),
+    )
+    confirmation_min_days = models.PositiveSmallIntegerField(
+        _("minimum days to confirmation"),
+        default=28,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
+    min_sd_days = models.PositiveSmallIntegerField(
+        _("minimum stable-disease duration (days)"),
+        default=42,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
+    randomization_block_sizes = models.CharField(
+        _("randomization block sizes"),
+        max_length=50,
+        default="4,6",
+        blank=True,
+        help_text=_("Comma-separated; each a multiple of the sum of the arm ratios."),
+    )
+    stratify_by_ecog = models.BooleanField(_("stratify by ECOG"), default=False)
+    randomization_seed = models.CharField(
+        _("randomization seed"), max_length=64, default=_new_seed, editable=False
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = TrialQuerySet.as_manager()
+    history = AuditedHistory(excluded_fields=["randomization_seed"])
+
+    class Meta:
+        ordering = ["protocol_code"]
+        verbose_name = _("trial")
+        verbose_name_plural = _("trials")
+
+    def __str__(self) -> str:
+        return f"{self.protocol_code} – {self.short_title or self.title}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.design == self.Design.SINGLE_ARM and self.blinding == self.Blinding.BLINDED:
+            errors["blinding"] = _("A single-arm trial cannot be blinded.")
+        try:
+            sizes = self.block_sizes()
+        except ValueError:
+            errors["randomization_block_sizes"] = _(
+                "Enter positive whole numbers separated by commas, e.g. 4,6."
+            )
+        else:
+            if self.design == self.Design.RANDOMIZED and not sizes:
+                errors["randomization_block_sizes"] = _(
+                    "A randomized trial needs at least one block size."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    def block_sizes(self) -> list[int]:
+        raw = [p.strip() for p in (self.randomization_block_sizes or "").split(",") if p.strip()]
+        sizes = [int(p) for p in raw]
+        if any(s <= 0 or s > 100 for s in sizes):
+            raise ValueError("block size out of range")
+        return sizes
+
+    @property
+    def is_blinded(self) -> bool:
+        return self.blinding == self.Blinding.BLINDED
+
+
+class Arm(models.Model):
+    trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="arms")
+    code = models.CharField(_("code"), max_length=20, validators=[validate_code])
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    allocation_ratio = models.PositiveSmallIntegerField(
+        _("allocation ratio"), default=1, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    is_control = models.BooleanField(_("control arm"), default=False)
+
+    objects = ScopedQuerySet.as_manager()
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["trial", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["trial", "code"], name="arm_code_unique_per_trial")
+        ]
+        verbose_name = _("arm")
+        verbose_name_plural = _("arms")
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.name}"
+
+
+class Intervention(models.Model):
+    class Kind(models.TextChoices):
+        PROCEDURE = "procedure", _("Procedure")
+        DRUG = "drug", _("Drug")
+        BIOLOGICAL = "biological", _("Biological")
+
+    trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="interventions")
+    arms = models.ManyToManyField(Arm, related_name="interventions", verbose_name=_("arms"))
+    kind = models.CharField(_("type"), max_length=12, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=200)
+    dose = models.CharField(_("dose"), max_length=200, blank=True)
+    route = models.CharField(_("route"), max_length=100, blank=True)
+    schedule = models.CharField(_("schedule"), max_length=200, blank=True)
+    description = models.TextField(_("description"), blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    history = AuditedHistory(m2m_fields=[arms])
+
+    class Meta:
+        ordering = ["trial", "name"]
+        verbose_name = _("intervention")
+        verbose_name_plural = _("interventions")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProtocolVersion(models.Model):
+    trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="protocol_versions")
+    version = models.CharField(_("version"), max_length=20)
+    effective_date = models.DateField(_("effective date"))
+    ethics_approval_ref = models.CharField(
+        _("ethics approval reference"), max_length=100, blank=True
+    )
+    summary = models.TextField(_("summary of changes"), blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["trial", "-effective_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["trial", "version"], name="protocol_version_unique")
+        ]
+        verbose_name = _("protocol version")
+        verbose_name_plural = _("protocol versions")
+
+    def __str__(self) -> str:
+        return f"{self.trial.protocol_code} v{self.version}"

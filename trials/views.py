@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from sites.mixins import get_visible_or_404
+
+from . import selectors
+from .models import Trial
+
+
+def trial_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "trials/list.html", {"trials": selectors.trial_list(user=request.user)})
+
+
+def trial_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    trial = get_visible_or_404(Trial, request.user, pk=pk)
+    return render(
+        request,
+        "trials/detail.html",
+        {
+            "trial": trial,
+            "arms": trial.arms.all(),
+            "interventions": trial.interventions.prefetch_related("arms"),
+            "versions": trial.protocol_versions.all(),
+            "trial_sites": selectors.trial_sites_with_counts(trial=trial, user=request.user),
+        },
+    )
