@@ -86,8 +86,11 @@ def test_tasks_run_eagerly_without_a_broker():
 
 
 def test_deploy_check_passes_with_documented_production_variables():
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DEBUG", "TESTING", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DEBUG", "TESTING", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
     env.update(
         {
             "DEBUG": "0",
