@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.history import AuditedHistory
 from sites.scoping import Scope, ScopedQuerySet
 
+from .choices import Language
 from .validators import validate_chictr_id, validate_code, validate_nct_id
 
 
@@ -122,6 +123,11 @@ class Trial(models.Model):
     stratify_by_ecog = models.BooleanField(_("stratify by ECOG"), default=False)
     randomization_seed = models.CharField(
         _("randomization seed"), max_length=64, default=_new_seed, editable=False
+    )
+    safety_contacts = models.TextField(
+        _("safety contacts"),
+        blank=True,
+        help_text=_("Email addresses notified of serious adverse events, one per line."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -240,3 +246,150 @@ class ProtocolVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trial.protocol_code} v{self.version}"
+
+
+class EligibilityCriterion(models.Model):
+    """An inclusion or exclusion criterion: text for people, a rule for the evaluator.
+
+    The rule is declarative JSON interpreted by ``trials.domain.eligibility`` (never
+    ``eval``); it is validated against the field catalogue when saved in the admin.
+    """
+
+    class Kind(models.TextChoices):
+        INCLUSION = "inclusion", _("Inclusion")
+        EXCLUSION = "exclusion", _("Exclusion")
+
+    class AppliesTo(models.TextChoices):
+        ALL = "all", _("All patients")
+        EXPATRIATE = "expatriate", _("Expatriate patients")
+
+    trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="criteria")
+    protocol_version = models.ForeignKey(
+        ProtocolVersion,
+        on_delete=models.PROTECT,
+        related_name="criteria",
+        verbose_name=_("protocol version"),
+    )
+    code = models.CharField(_("code"), max_length=40)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    applies_to = models.CharField(
+        _("applies to"), max_length=10, choices=AppliesTo.choices, default=AppliesTo.ALL
+    )
+    text = models.TextField(_("text"), max_length=1000)
+    text_zh = models.TextField(_("text (Chinese)"), max_length=1000, blank=True)
+    rule = models.JSONField(_("rule"))
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    objects = ScopedQuerySet.as_manager()
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["trial", "protocol_version", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["protocol_version", "code"], name="criterion_code_unique_per_version"
+            )
+        ]
+        verbose_name = _("eligibility criterion")
+        verbose_name_plural = _("eligibility criteria")
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.text[:60]}"
+
+    def clean(self) -> None:
+        from .domain.eligibility import FIELD_CATALOGUE, validate_rule
+
+        problems = validate_rule(self.rule, FIELD_CATALOGUE)
+        if problems:
+            raise ValidationError({"rule": problems})
+        if (
+            self.protocol_version_id
+            and self.trial_id
+            and self.protocol_version.trial_id != self.trial_id
+        ):
+            raise ValidationError({"protocol_version": _("This version belongs to another trial.")})
+
+
+class ConsentVersion(models.Model):
+    """An ethics-approved informed-consent document in one language."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="consent_versions")
+    version = models.CharField(_("version"), max_length=20)
+    language = models.CharField(_("language"), max_length=5, choices=Language.choices)
+    ethics_approval_ref = models.CharField(_("ethics approval reference"), max_length=100)
+    approved_on = models.DateField(_("approved on"))
+    effective_from = models.DateField(_("effective from"))
+    superseded_on = models.DateField(_("superseded on"), null=True, blank=True)
+    requires_reconsent = models.BooleanField(
+        _("patients on older versions must re-consent"), default=True
+    )
+
+    objects = ScopedQuerySet.as_manager()
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["trial", "language", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trial", "version", "language"], name="consent_version_unique"
+            )
+        ]
+        verbose_name = _("consent version")
+        verbose_name_plural = _("consent versions")
+
+    def __str__(self) -> str:
+        return f"{self.trial.protocol_code} ICF v{self.version} ({self.get_language_display()})"
+
+    def clean(self) -> None:
+        if self.approved_on and self.effective_from and self.effective_from < self.approved_on:
+            raise ValidationError(
+                {"effective_from": _("A consent version cannot take effect before its approval.")}
+            )
+        if self.superseded_on and self.effective_from and self.superseded_on < self.effective_from:
+            raise ValidationError(
+                {"superseded_on": _("Cannot be superseded before it takes effect.")}
+            )
+
+
+class VisitDefinition(models.Model):
+    """A visit of the protocol schedule, placed relative to enrollment or first treatment."""
+
+    class Anchor(models.TextChoices):
+        ENROLLMENT = "enrollment", _("Enrollment")
+        FIRST_TREATMENT = "first_treatment", _("First treatment")
+
+    trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="visit_definitions")
+    code = models.CharField(_("code"), max_length=20, validators=[validate_code])
+    name = models.CharField(_("name"), max_length=100)
+    anchor = models.CharField(
+        _("counted from"), max_length=16, choices=Anchor.choices, default=Anchor.ENROLLMENT
+    )
+    day_offset = models.SmallIntegerField(
+        _("day"),
+        validators=[MinValueValidator(-60), MaxValueValidator(3650)],
+        help_text=_("Days after the anchor (0 = the anchor day)."),
+    )
+    window_before = models.PositiveSmallIntegerField(
+        _("window before (days)"), default=3, validators=[MaxValueValidator(60)]
+    )
+    window_after = models.PositiveSmallIntegerField(
+        _("window after (days)"), default=3, validators=[MaxValueValidator(60)]
+    )
+    tumor_assessment = models.BooleanField(_("tumor assessment"), default=False)
+    labs = models.BooleanField(_("laboratory tests"), default=True)
+    ae_review = models.BooleanField(_("adverse-event review"), default=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    objects = ScopedQuerySet.as_manager()
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["trial", "order", "day_offset"]
+        constraints = [
+            models.UniqueConstraint(fields=["trial", "code"], name="visit_definition_code_unique")
+        ]
+        verbose_name = _("visit definition")
+        verbose_name_plural = _("visit definitions")
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.name}"

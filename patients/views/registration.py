@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -15,16 +13,10 @@ from sites.models import TrialSite
 from sites.roles import Perm
 from sites.scoping import has_perm
 
-from . import selectors, services
-from .forms import EditPatientForm, PatientFilterForm, RegisterPatientForm
-from .models import Patient
-
-
-def _apply_errors(form: Any, exc: ValidationError) -> None:
-    for field, messages_ in exc.message_dict.items():
-        target = field if field in form.fields else None
-        for message in messages_:
-            form.add_error(target, message)
+from .. import selectors, services
+from ..forms import EditPatientForm, PatientFilterForm, RegisterPatientForm
+from ..models import Patient
+from .common import apply_errors
 
 
 def patient_list(request: HttpRequest) -> HttpResponse:
@@ -64,9 +56,9 @@ def patient_register(request: HttpRequest) -> HttpResponse:
                 )
             except services.PossibleDuplicate as exc:
                 show_confirm = True
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(
                     request,
@@ -113,9 +105,9 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             except services.PossibleDuplicate as exc:
                 show_confirm = True
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(request, _("Changes saved."))
                 return redirect("patients:detail", pk=patient.pk)

@@ -19,8 +19,9 @@ from sites.roles import Perm
 from sites.scoping import has_perm
 from trials.models import Trial
 
-from .identity import FOREIGNER_DOCUMENTS, document_hash, validate_document
-from .models import Patient
+from ..identity import FOREIGNER_DOCUMENTS, document_hash, validate_document
+from ..models import Patient
+from .common import require_reason
 
 # Fields a coordinator enters at registration and may later correct (with a reason).
 EDITABLE_FIELDS = (
@@ -193,17 +194,6 @@ def patient_register(
         patient.registered_by_username = acting_user.get_username()
         patient.save()
     return patient
-
-
-def require_reason(reason: str | None) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError(
-            {"reason": _("A reason for change is required when editing saved data.")}
-        )
-    if len(reason) > 1000:
-        raise ValidationError({"reason": _("Keep the reason under 1000 characters.")})
-    return reason
 
 
 def patient_update(

@@ -1,0 +1,21 @@
+"""Subject lifecycle models, one module per stage."""
+
+from .consent import Consent
+from .enrollment import Enrollment, UnblindingEvent
+from .patient import Language, Patient, PatientQuerySet
+from .safety import AdverseEvent, AdverseEventCausality
+from .screening import Screening
+from .visits import Visit
+
+__all__ = [
+    "AdverseEvent",
+    "AdverseEventCausality",
+    "Consent",
+    "Enrollment",
+    "Language",
+    "Patient",
+    "PatientQuerySet",
+    "Screening",
+    "UnblindingEvent",
+    "Visit",
+]

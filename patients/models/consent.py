@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from audit.history import AuditedHistory
+
+from .base import PatientChildQuerySet
+
+
+class Consent(models.Model):
+    """Informed consent given by a patient on one ethics-approved consent version.
+
+    Withdrawal ends data collection from its date; what was collected is kept."""
+
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="consents"
+    )
+    consent_version = models.ForeignKey(
+        "trials.ConsentVersion",
+        on_delete=models.PROTECT,
+        related_name="consents",
+        verbose_name=_("consent version"),
+    )
+    language = models.CharField(_("language of the consent discussion"), max_length=5)
+    consented_at = models.DateTimeField(_("consented at"))
+    interpreter_used = models.BooleanField(_("qualified interpreter used"), default=False)
+    interpreter_name = models.CharField(_("interpreter name"), max_length=200, blank=True)
+    interpreter_qualification = models.CharField(
+        _("interpreter qualification"), max_length=200, blank=True
+    )
+    witness_name = models.CharField(_("impartial witness name"), max_length=200, blank=True)
+    personal_information_consent = models.BooleanField(
+        _("separate consent to process sensitive personal information (PIPL)"), default=False
+    )
+    samples_consent = models.BooleanField(_("consent to biological samples"), default=False)
+    obtained_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("obtained by"),
+    )
+    obtained_by_username = models.CharField(max_length=150, blank=True)
+    withdrawn_on = models.DateField(_("withdrawn on"), null=True, blank=True)
+    withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True)
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    objects = PatientChildQuerySet.as_manager()
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["patient", "-consented_at"]
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+
+    def __str__(self) -> str:
+        return f"{self.patient} – {self.consent_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.withdrawn_on is None
