@@ -5,6 +5,7 @@ from .enrollment import Enrollment, UnblindingEvent
 from .patient import Language, Patient, PatientQuerySet
 from .safety import AdverseEvent, AdverseEventCausality
 from .screening import Screening
+from .tumor import Lesion, LesionMeasurement, ResponseSummary, TumorAssessment
 from .visits import Visit
 
 __all__ = [

@@ -1,0 +1,436 @@
+"""Trial analysis over a *data cut*: the one engine behind the dashboard, the API and
+``manage.py analyze_datacut``.
+
+Pure Python over plain data (no Django), so a frozen data cut - ours, or one written by
+another system in the documented format (README, "Data cuts") - gives the same numbers
+years later.
+
+Two steps:
+
+1. :func:`patient_outcome` turns one patient's lesions and assessments into an outcome
+   (best overall response by RECIST 1.1 or iRECIST, best % change, progression, PFS, OS
+   and duration-of-response times). The application stores this outcome whenever the
+   underlying data changes, so the dashboard does not re-read 100,000 measurements.
+2. :func:`trial_statistics` aggregates outcomes: ORR/DCR with Clopper-Pearson CIs overall,
+   per arm and per site, Fisher's exact test between two arms, Kaplan-Meier PFS/OS per
+   arm with median CIs and numbers at risk, the log-rank test, duration of response, and
+   the rows behind the waterfall, swimmer and enrollment charts.
+
+Time origin (day 0): the first treatment date, else the enrollment date. PFS: event at
+the first progression (RECIST PD; iRECIST: the iUPD confirmed as iCPD) or death,
+whichever comes first; otherwise censored at the last tumour assessment (day 0 if none).
+OS: event at death; otherwise censored at the last date the patient was known alive.
+Both are capped at the data-cut date.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from . import recist
+from .statistics import (
+    compare_proportions,
+    duration_of_response,
+    kaplan_meier,
+    logrank,
+    response_rates,
+)
+
+FORMAT = "hbtrials-datacut"
+FORMAT_VERSION = 1
+DAYS_PER_MONTH = 30.4375
+BOR_ORDER = ("CR", "PR", "SD", "NON-CR/NON-PD", "PD", "NE")
+
+
+class DataCutError(ValueError):
+    """The data cut does not follow the documented format; the message says where."""
+
+
+def _date(value: Any, where: str) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise DataCutError(f"{where}: {value!r} is not an ISO date (YYYY-MM-DD)") from exc
+
+
+def response_settings(trial: Mapping[str, Any]) -> recist.ResponseSettings:
+    return recist.ResponseSettings(
+        confirmation_required=bool(trial.get("confirmation_required", False)),
+        confirmation_min_days=int(trial.get("confirmation_min_days", 28)),
+        min_sd_days=int(trial.get("min_sd_days", 42)),
+        criteria=recist.Criteria.IRECIST
+        if str(trial.get("response_criteria", "")).lower() in ("irecist", "irecist1.1")
+        else recist.Criteria.RECIST11,
+    )
+
+
+def _bor_label(bor: recist.Response | recist.IResponse) -> str:
+    """Report iRECIST and RECIST responses in the RECIST categories of the statistics."""
+    response = recist.recist_equivalent(bor)
+    return {
+        recist.Response.CR: "CR",
+        recist.Response.PR: "PR",
+        recist.Response.SD: "SD",
+        recist.Response.NON_CR_NON_PD: "NON-CR/NON-PD",
+        recist.Response.PD: "PD",
+    }.get(response, "NE")
+
+
+def patient_outcome(
+    patient: Mapping[str, Any], settings: recist.ResponseSettings, cutoff: date
+) -> dict[str, Any]:
+    """One patient's outcome from the raw data-cut record (see the README format)."""
+    sid = patient.get("subject_id", "?")
+    where = f"patient {sid}"
+    enrolled = _date(patient.get("enrolled_on"), f"{where}.enrolled_on")
+    if enrolled is None:
+        raise DataCutError(f"{where}: enrolled_on is required")
+    day0 = _date(patient.get("first_treatment_date"), f"{where}.first_treatment_date") or enrolled
+    death = _date(patient.get("death_date"), f"{where}.death_date")
+    alive = _date(patient.get("last_known_alive_date"), f"{where}.last_known_alive_date")
+
+    lesions = [
+        recist.Lesion(
+            lesion_id=str(les["lesion_id"]),
+            organ=str(les.get("organ", "")),
+            nodal=bool(les.get("nodal", False)),
+            diameter_mm=float(les.get("baseline_mm") or 0),
+            target=bool(les.get("target", False)),
+            ablated=bool(les.get("ablated", False)),
+            ablated_on_study=bool(les.get("ablated_on_study", False)),
+        )
+        for les in patient.get("lesions", [])
+    ]
+    followups: list[recist.Assessment] = []
+    assessment_dates: list[date] = []
+    baseline_date: date | None = None
+    for i, raw in enumerate(
+        sorted(patient.get("assessments", []), key=lambda a: str(a.get("date")))
+    ):
+        when = _date(raw.get("date"), f"{where}.assessments[{i}].date")
+        if when is None or when > cutoff:
+            continue
+        if raw.get("baseline"):
+            baseline_date = when
+            continue
+        assessment_dates.append(when)
+        followups.append(
+            recist.Assessment(
+                day=max((when - day0).days, 1),
+                measurements=tuple(
+                    recist.LesionMeasurement(
+                        lesion_id=str(m["lesion_id"]),
+                        diameter_mm=m.get("diameter_mm"),
+                        state=m.get("state", "measured"),
+                        merged_into=m.get("merged_into"),
+                    )
+                    for m in raw.get("measurements", [])
+                ),
+                non_target=raw.get("non_target")
+                or ("NONE" if not any(not les.target for les in lesions) else "NE"),
+                new_lesions=raw.get("new_lesions") or "none",
+                recorded_response=raw.get("recorded_response") or None,
+                nontarget_increased=bool(raw.get("nontarget_increased", False)),
+                new_lesions_increased=bool(raw.get("new_lesions_increased", False)),
+            )
+        )
+    has_targets = any(les.target for les in lesions)
+    any_recorded = any(a.recorded_response is not None for a in followups)
+    evaluable = bool((baseline_date is not None and lesions) or any_recorded)
+
+    out: dict[str, Any] = {
+        "subject_id": sid,
+        "site": patient.get("site"),
+        "arm": patient.get("arm"),
+        "enrolled_on": enrolled.isoformat(),
+        "day0": day0.isoformat(),
+        "evaluable": evaluable,
+        "measurable_disease": has_targets,
+        "bor": "NE",
+        "confirmed": False,
+        "best_change_pct": None,
+        "recorded": any_recorded,
+        "first_response_day": None,
+        "progression_day": None,
+        "timepoints": [],
+        "non_ablated_bor": None,
+        "notes": [],
+    }
+    bor = None
+    if evaluable and (followups or any_recorded):
+        try:
+            points = recist.evaluate_timepoints(lesions, followups, settings)
+        except recist.RecistInputError as exc:
+            out["evaluable"] = False
+            out["notes"] = [e.message for e in exc.errors][:5]
+            points = []
+        if points:
+            bor = recist.best_overall_response(points, settings)
+            out.update(
+                bor=_bor_label(bor.bor),
+                bor_label=str(bor.bor),
+                confirmed=bor.confirmed,
+                best_change_pct=bor.best_change_pct,
+                first_response_day=bor.first_response_day,
+                progression_day=bor.progression_day,
+                recorded=bor.any_recorded,
+                notes=list(bor.notes),
+                timepoints=[
+                    {
+                        "day": p.day,
+                        "overall": str(p.overall),
+                        "iresponse": str(p.iresponse),
+                        "sum_mm": p.sum_mm,
+                        "change_from_baseline_pct": p.change_from_baseline_pct,
+                        "change_from_nadir_pct": p.change_from_nadir_pct,
+                        "recorded": p.recorded,
+                    }
+                    for p in points
+                ],
+            )
+            try:
+                non_ablated = recist.evaluate_non_ablated(lesions, followups, settings)
+            except recist.RecistInputError:
+                non_ablated = []
+            if non_ablated:
+                out["non_ablated_bor"] = _bor_label(
+                    recist.best_overall_response(non_ablated, settings).bor
+                )
+
+    last_assessment_day = max(((d - day0).days for d in assessment_dates), default=0)
+    cap = (cutoff - day0).days
+    death_day = (death - day0).days if death and death <= cutoff else None
+    progression_day = out["progression_day"]
+    # PFS
+    pfs_events = [d for d in (progression_day, death_day) if d is not None]
+    if pfs_events:
+        out["pfs_days"], out["pfs_event"] = min(min(pfs_events), cap), True
+    else:
+        out["pfs_days"], out["pfs_event"] = max(min(last_assessment_day, cap), 0), False
+    # OS
+    if death_day is not None:
+        out["os_days"], out["os_event"] = death_day, True
+    else:
+        known = [
+            d
+            for d in (alive, assessment_dates[-1] if assessment_dates else None, enrolled)
+            if d is not None
+        ]
+        out["os_days"], out["os_event"] = max(min((max(known) - day0).days, cap), 0), False
+    # Duration of response (responders only)
+    if bor is not None and bor.is_responder and out["first_response_day"] is not None:
+        start = out["first_response_day"]
+        if pfs_events:
+            out["dor_days"], out["dor_event"] = max(min(pfs_events) - start, 0), True
+        else:
+            out["dor_days"], out["dor_event"] = max(last_assessment_day - start, 0), False
+    else:
+        out["dor_days"], out["dor_event"] = None, None
+    out["days_on_study"] = max(min(out["os_days"], cap), 0)
+    return out
+
+
+def _rates(outcomes: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    counts = Counter(o["bor"] for o in outcomes if o["evaluable"])
+    result = response_rates({k: counts.get(k, 0) for k in BOR_ORDER}).to_dict()
+    result["enrolled"] = len(outcomes)
+    result["not_evaluable"] = sum(1 for o in outcomes if not o["evaluable"])
+    result["confirmed_responders"] = sum(
+        1 for o in outcomes if o["evaluable"] and o["bor"] in ("CR", "PR") and o["confirmed"]
+    )
+    non_ablated = Counter(o["non_ablated_bor"] for o in outcomes if o.get("non_ablated_bor"))
+    result["non_ablated"] = (
+        response_rates({k: non_ablated.get(k, 0) for k in BOR_ORDER}).to_dict()
+        if non_ablated
+        else None
+    )
+    return result
+
+
+def _km(outcomes: Sequence[Mapping[str, Any]], kind: str, grid: Sequence[float]) -> dict[str, Any]:
+    rows = [o for o in outcomes if o.get(f"{kind}_days") is not None]
+    km = kaplan_meier([o[f"{kind}_days"] for o in rows], [bool(o[f"{kind}_event"]) for o in rows])
+    data = km.to_dict()
+    data["numbers_at_risk"] = [r.to_dict() for r in km.numbers_at_risk(grid)] if rows else []
+    data["time_unit"] = "days"
+    return data
+
+
+def _dor(outcomes: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    rows = [o for o in outcomes if o.get("dor_days") is not None]
+    if not rows:
+        return None
+    return duration_of_response(
+        [0.0] * len(rows),
+        [float(o["dor_days"]) for o in rows],
+        [bool(o["dor_event"]) for o in rows],
+    ).to_dict()
+
+
+def _grid(outcomes: Sequence[Mapping[str, Any]]) -> list[float]:
+    longest = max((max(o.get("os_days") or 0, o.get("pfs_days") or 0) for o in outcomes), default=0)
+    step = 90  # about every 3 months
+    return [float(t) for t in range(0, int(longest) + step, step)][:25]
+
+
+def trial_statistics(
+    datacut: Mapping[str, Any],
+    outcomes: Sequence[Mapping[str, Any]],
+    *,
+    arm_level: bool = True,
+) -> dict[str, Any]:
+    """Every figure of the dashboard from per-patient outcomes.
+
+    ``arm_level=False`` (a blinded role in a blinded trial) leaves out everything that
+    would reveal efficacy by arm; trial-level aggregates remain.
+    """
+    arms = [a["code"] for a in datacut.get("arms", [])]
+    sites = [s["code"] for s in datacut.get("sites", [])]
+    grid = _grid(outcomes)
+    result: dict[str, Any] = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "trial": datacut.get("trial", {}).get("protocol_code"),
+        "cutoff_date": datacut.get("cutoff_date"),
+        "criteria": str(response_settings(datacut.get("trial", {})).criteria),
+        "definitions": {
+            "day0": "first treatment date, else enrollment date",
+            "evaluable": "enrolled patients with a baseline tumour assessment (or a recorded response)",
+            "pfs": "progression (RECIST PD / iRECIST confirmed iUPD) or death; censored at the last tumour assessment",
+            "os": "death from any cause; censored at the last date known alive",
+            "dor": "responders only: first documented response to progression or death",
+        },
+        "overall": {
+            "rates": _rates(outcomes),
+            "pfs": _km(outcomes, "pfs", grid),
+            "os": _km(outcomes, "os", grid),
+            "dor": _dor(outcomes),
+        },
+        "by_site": {},
+        "arm_level": arm_level,
+    }
+    by_site: dict[str, list] = defaultdict(list)
+    for o in outcomes:
+        by_site[o["site"]].append(o)
+    for code in sites:
+        result["by_site"][code] = {"rates": _rates(by_site.get(code, []))}
+
+    if arm_level:
+        by_arm: dict[str, list] = defaultdict(list)
+        for o in outcomes:
+            by_arm[o["arm"]].append(o)
+        result["by_arm"] = {
+            code: {
+                "rates": _rates(by_arm.get(code, [])),
+                "pfs": _km(by_arm.get(code, []), "pfs", grid),
+                "os": _km(by_arm.get(code, []), "os", grid),
+                "dor": _dor(by_arm.get(code, [])),
+            }
+            for code in arms
+        }
+        if len(arms) == 2:
+            a, b = arms
+            ra, rb = result["by_arm"][a]["rates"], result["by_arm"][b]["rates"]
+            ka = ra["counts"]["CR"] + ra["counts"]["PR"]
+            kb = rb["counts"]["CR"] + rb["counts"]["PR"]
+            comparisons: dict[str, Any] = {
+                "arms": [a, b],
+                "orr_fisher": compare_proportions(
+                    ka, ra["evaluable"], kb, rb["evaluable"]
+                ).to_dict(),
+            }
+            for kind in ("pfs", "os"):
+                xa = [o for o in by_arm.get(a, []) if o.get(f"{kind}_days") is not None]
+                xb = [o for o in by_arm.get(b, []) if o.get(f"{kind}_days") is not None]
+                comparisons[f"{kind}_logrank"] = (
+                    logrank(
+                        [o[f"{kind}_days"] for o in xa],
+                        [bool(o[f"{kind}_event"]) for o in xa],
+                        [o[f"{kind}_days"] for o in xb],
+                        [bool(o[f"{kind}_event"]) for o in xb],
+                        label_a=a,
+                        label_b=b,
+                    ).to_dict()
+                    if xa and xb
+                    else None
+                )
+            result["comparisons"] = comparisons
+        result["waterfall"] = sorted(
+            (
+                {
+                    "subject_id": o["subject_id"],
+                    "arm": o["arm"],
+                    "site": o["site"],
+                    "bor": o["bor"],
+                    "best_change_pct": o["best_change_pct"],
+                }
+                for o in outcomes
+                if o["best_change_pct"] is not None
+            ),
+            key=lambda r: -r["best_change_pct"],
+        )
+        result["swimmer"] = [
+            {
+                "subject_id": o["subject_id"],
+                "arm": o["arm"],
+                "site": o["site"],
+                "days_on_study": o["days_on_study"],
+                "bor": o["bor"],
+                "first_response_day": o["first_response_day"],
+                "progression_day": o["progression_day"],
+                "died": bool(o["os_event"]),
+            }
+            for o in sorted(outcomes, key=lambda o: -o["days_on_study"])
+        ]
+    result["enrollment"] = enrollment_over_time(datacut, outcomes)
+    return result
+
+
+def enrollment_over_time(
+    datacut: Mapping[str, Any], outcomes: Iterable[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """Cumulative enrollments per site by month, with each site's target."""
+    months: dict[str, Counter] = defaultdict(Counter)
+    for o in outcomes:
+        months[o["enrolled_on"][:7]][o["site"]] += 1
+    ordered = sorted(months)
+    running: Counter = Counter()
+    series = []
+    for month in ordered:
+        running.update(months[month])
+        series.append({"month": month, "total": sum(running.values()), "by_site": dict(running)})
+    return {
+        "months": series,
+        "targets": {s["code"]: s.get("enrollment_target", 0) for s in datacut.get("sites", [])},
+        "total_target": sum(s.get("enrollment_target", 0) or 0 for s in datacut.get("sites", [])),
+    }
+
+
+def analyze(
+    datacut: Mapping[str, Any], *, site: str | None = None, arm_level: bool = True
+) -> dict[str, Any]:
+    """Validate a data cut, compute every patient's outcome and the trial statistics."""
+    if datacut.get("format") != FORMAT:
+        raise DataCutError(f"format must be {FORMAT!r}")
+    if int(datacut.get("format_version", 0)) > FORMAT_VERSION:
+        raise DataCutError(
+            f"format_version {datacut.get('format_version')} is newer than {FORMAT_VERSION}"
+        )
+    cutoff = _date(datacut.get("cutoff_date"), "cutoff_date")
+    if cutoff is None:
+        raise DataCutError("cutoff_date is required")
+    settings = response_settings(datacut.get("trial", {}))
+    patients = [
+        p for p in datacut.get("patients", []) if p.get("arm") is not None or p.get("enrolled_on")
+    ]
+    if site:
+        patients = [p for p in patients if p.get("site") == site]
+    outcomes = [patient_outcome(p, settings, cutoff) for p in patients]
+    return trial_statistics(datacut, outcomes, arm_level=arm_level)
