@@ -14,9 +14,13 @@ __all__ = [
     "Consent",
     "Enrollment",
     "Language",
+    "Lesion",
+    "LesionMeasurement",
     "Patient",
     "PatientQuerySet",
+    "ResponseSummary",
     "Screening",
+    "TumorAssessment",
     "UnblindingEvent",
     "Visit",
 ]
