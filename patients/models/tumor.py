@@ -76,13 +76,6 @@ class TumorAssessment(models.Model):
         _("source of the recorded response"), max_length=200, blank=True
     )
     notes = models.TextField(_("notes"), blank=True, max_length=4000)
-    # Computed by the response engine whenever this patient's imaging data changes.
-    sum_mm = models.FloatField(_("sum of diameters (mm)"), null=True, blank=True, editable=False)
-    change_from_baseline_pct = models.FloatField(null=True, blank=True, editable=False)
-    change_from_nadir_pct = models.FloatField(null=True, blank=True, editable=False)
-    overall_response = models.CharField(
-        _("overall response"), max_length=20, blank=True, editable=False
-    )
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -211,7 +204,8 @@ class LesionMeasurement(models.Model):
 
 
 class ResponseSummary(models.Model):
-    """A patient's response outcome as computed by ``trials.domain.analysis``.
+    """A patient's response outcome as computed by ``trials.domain.analysis``, including
+    each time point's sum of diameters, % changes and overall response.
 
     Recomputed in the same transaction as any change to the patient's imaging, enrollment
     or survival dates, so dashboards aggregate stored outcomes instead of re-reading every
