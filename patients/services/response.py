@@ -1,0 +1,60 @@
+"""Keeps each patient's stored response outcome in step with their data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from audit.context import audit_context
+from trials.datacut import enrolled_patients, patient_record
+from trials.domain.analysis import patient_outcome, response_settings
+
+from ..models import Patient, ResponseSummary
+
+
+def response_recompute(*, patient: Patient, acting_user: Any = None) -> ResponseSummary | None:
+    """Recompute the patient's outcome with the analysis engine and store it.
+
+    Called in the same transaction as any change to imaging, enrollment, death or
+    last-known-alive dates. Returns None for a patient who is not enrolled.
+    """
+    fresh = enrolled_patients(patient.trial_site.trial).filter(pk=patient.pk).first()
+    if fresh is None:
+        return None
+    record = patient_record(fresh)
+    trial = fresh.trial_site.trial
+    settings = response_settings(
+        {
+            "response_criteria": "irecist" if trial.response_criteria == "irecist" else "recist11",
+            "confirmation_required": trial.confirmation_required,
+            "confirmation_min_days": trial.confirmation_min_days,
+            "min_sd_days": trial.min_sd_days,
+        }
+    )
+    outcome = patient_outcome(record, settings, timezone.localdate())
+    with transaction.atomic(), audit_context(user=acting_user, reason="Response recomputed"):
+        summary = ResponseSummary.objects.filter(patient=fresh).first() or ResponseSummary(
+            patient=fresh
+        )
+        if summary.pk and summary.outcome == outcome:
+            return summary
+        summary.outcome = outcome
+        summary.bor = outcome["bor"]
+        summary.best_change_pct = outcome["best_change_pct"]
+        summary.evaluable = outcome["evaluable"]
+        summary.save()
+        transaction.on_commit(lambda: statistics_invalidate(trial_id=trial.pk))
+    return summary
+
+
+def statistics_invalidate(*, trial_id: int) -> None:
+    """Dashboard figures are cached per trial under a version number; bumping it makes
+    every cached figure of the trial stale at once."""
+    key = f"trial-stats-version:{trial_id}"
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, None)
