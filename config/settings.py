@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "trials",
     "sites.apps.SitesConfig",
     "patients",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -185,7 +186,18 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+# Publishing must not hang a request when the broker is down: fail fast, the outbox
+# keeps the notification and the periodic flush delivers it later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BEAT_SCHEDULE: dict = {
+    "flush-outbox": {"task": "notifications.tasks.flush_outbox", "schedule": 60.0},
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -2,9 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
-from django.views.i18n import set_language
 
-from sites.views import home
+from sites.views import home, set_language_and_remember
 
 
 @login_not_required
@@ -18,7 +17,7 @@ admin.site.site_title = "HB trials admin"
 urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("i18n/setlang/", set_language_and_remember, name="set_language"),
     path("patients/", include("patients.urls")),
     path("trials/", include("trials.urls")),
     path("history/", include("audit.urls")),

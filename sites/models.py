@@ -217,3 +217,35 @@ class Membership(models.Model):
             raise ValidationError(
                 {"role": _("This role applies to all trials; leave trial and site empty.")}
             )
+
+
+class StaffProfileQuerySet(ScopedQuerySet):
+    def scope_q(self, scope: Scope) -> models.Q:
+        users = Membership.objects.filter(
+            models.Q(trial__in=scope.trial_ids) | models.Q(trial_site__in=scope.trial_site_ids)
+        ).values("user")
+        return models.Q(user__in=users)
+
+
+class StaffProfile(models.Model):
+    """Per-user settings: the language notifications are written in."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile"
+    )
+    preferred_language = models.CharField(
+        _("language for notifications"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
+
+    objects = StaffProfileQuerySet.as_manager()
+    history = AuditedHistory()
+
+    class Meta:
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.preferred_language})"

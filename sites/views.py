@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.i18n import set_language
 
+from audit.context import audit_context
 from patients.selectors import registrable_trial_sites
 
-from .models import TrialSite
+from .models import StaffProfile, TrialSite
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -29,3 +33,18 @@ def home(request: HttpRequest) -> HttpResponse:
             "can_register": registrable_trial_sites(user=request.user).exists(),
         },
     )
+
+
+@login_not_required
+def set_language_and_remember(request: HttpRequest) -> HttpResponse:
+    """Django's language switch, plus remembering the choice for notifications."""
+    response = set_language(request)
+    language = request.POST.get("language")
+    user = request.user
+    if request.method == "POST" and user.is_authenticated and language in dict(settings.LANGUAGES):
+        profile, _created = StaffProfile.objects.get_or_create(user=user)
+        if profile.preferred_language != language:
+            with audit_context(user=user, reason="Language switched"):
+                profile.preferred_language = language
+                profile.save()
+    return response
