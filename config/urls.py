@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
+from api import views as api_views
 from sites.views import home, set_language_and_remember
 
 
@@ -21,6 +22,9 @@ urlpatterns = [
     path("patients/", include("patients.urls")),
     path("trials/", include("trials.urls")),
     path("history/", include("audit.urls")),
+    path("account/tokens/", api_views.token_list, name="api-tokens"),
+    path("account/tokens/<int:pk>/revoke/", api_views.token_revoke, name="api-token-revoke"),
+    path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]

@@ -48,10 +48,93 @@ def iter_routes(patterns: list, prefix: str = "", namespace: str = "") -> Any:
             yield prefix + route, name, p
 
 
+# The path segment before a ``pk`` names the model (web pages and API routes alike).
+SEGMENT_MODEL = {
+    "patients": "patients.patient",
+    "screenings": "patients.screening",
+    "consents": "patients.consent",
+    "enrollments": "patients.enrollment",
+    "visits": "patients.visit",
+    "adverse-events": "patients.adverseevent",
+    "assessments": "patients.tumorassessment",
+    "tumor-assessments": "patients.tumorassessment",
+    "lesions": "patients.lesion",
+    "trials": "trials.trial",
+    "arms": "trials.arm",
+    "interventions": "trials.intervention",
+    "protocol-versions": "trials.protocolversion",
+    "sites": "trial_sites.site",
+    "trial-sites": "trial_sites.trialsite",
+    "tokens": "api.apitoken",
+    "exports": "notifications.export",
+}
+NAMED_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
+
+
 def site_b_objects(patient_b: Any, trial_site_b: Any, coordinator_site_b: Any) -> dict[str, Any]:
-    """Objects that belong to site B, by model label: coordinator A must never reach them."""
+    """One object of every patient-level model at site B: coordinator A must never reach them."""
+    from datetime import date
+
+    from patients.models import (
+        AdverseEvent,
+        Consent,
+        Enrollment,
+        Lesion,
+        Screening,
+        TumorAssessment,
+        Visit,
+    )
+    from trials.models import Arm, ConsentVersion
+
+    trial = trial_site_b.trial
+    arm = Arm.objects.create(trial=trial, code="WALK", name="Walk arm")
+    version = ConsentVersion.objects.create(
+        trial=trial,
+        version="W1",
+        language="en",
+        ethics_approval_ref="EC",
+        approved_on=date(2026, 1, 1),
+        effective_from=date(2026, 1, 1),
+    )
+    screening = Screening.objects.create(
+        patient=patient_b, screening_date=date(2026, 3, 1), result="eligible"
+    )
+    consent = Consent.objects.create(
+        patient=patient_b,
+        consent_version=version,
+        language="en",
+        consented_at="2026-03-02T10:00:00Z",
+    )
+    enrollment = Enrollment.objects.create(
+        patient=patient_b,
+        trial=trial,
+        arm=arm,
+        enrolled_on=date(2026, 3, 3),
+        randomization_number="W-1",
+        allocation_index=0,
+    )
+    visit = Visit.objects.create(patient=patient_b, scheduled_date=date(2026, 4, 1))
+    ae = AdverseEvent.objects.create(
+        patient=patient_b,
+        term="Fatigue",
+        grade=1,
+        onset_date=date(2026, 4, 2),
+        outcome="recovering",
+        action_taken="none",
+    )
+    assessment = TumorAssessment.objects.create(
+        patient=patient_b, is_baseline=True, assessment_date=date(2026, 3, 1), method="CT"
+    )
+    lesion = Lesion.objects.create(patient=patient_b, code="T1", organ="liver", baseline_mm=30)
     return {
         "patients.patient": patient_b,
+        "patients.screening": screening,
+        "patients.consent": consent,
+        "patients.enrollment": enrollment,
+        "patients.visit": visit,
+        "patients.adverseevent": ae,
+        "patients.tumorassessment": assessment,
+        "patients.lesion": lesion,
         "trial_sites.trialsite": trial_site_b,
         "trial_sites.site": trial_site_b.site,
         "trial_sites.membership": Membership.objects.get(user=coordinator_site_b),
@@ -61,8 +144,10 @@ def site_b_objects(patient_b: Any, trial_site_b: Any, coordinator_site_b: Any) -
 def concrete_urls(objects: dict[str, Any], shared: dict[str, Any]) -> list[tuple[str, str, bool]]:
     """(url, name, targets_site_b) for every routed URL."""
     urls = []
-    for route, name, _pattern in iter_routes(get_resolver().url_patterns):
-        route = route.lstrip("^").rstrip("$").replace("\\Z", "")
+    for raw_route, name, _pattern in iter_routes(get_resolver().url_patterns):
+        route = raw_route.replace("^", "").replace("$", "").replace("\\Z", "")
+        route = route.replace("\\.", ".").replace("/?", "/")
+        route = NAMED_GROUP.sub(lambda m: f"<{m.group(1)}>", route)
         params = CONVERTER.findall(route)
         if not params:
             urls.append(("/" + route, name, False))
@@ -77,14 +162,21 @@ def concrete_urls(objects: dict[str, Any], shared: dict[str, Any]) -> list[tuple
             values["label"] = "patients.patient"
             values["pk"] = str(objects["patients.patient"].pk)
             targets_b = True
-        for _conv, param in params:
+        for conv, param in params:
             if param in values:
                 continue
+            if conv == "drf_format_suffix":
+                values[param] = ".json"
+                continue
             if param in ("pk", "object_id"):
-                label = model_label or {
-                    "patients": "patients.patient",
-                    "trials": "trials.trial",
-                }.get(name.split(":")[0])
+                label = model_label
+                if route.startswith("admin/r/"):  # admin's "view on site" shortcut
+                    label = "patients.patient"
+                if label is None:
+                    before = re.split(rf"<(?:\w+:)?{param}>", route)[0].rstrip("/").split("/")
+                    label = SEGMENT_MODEL.get(before[-1])
+                    if label is None:
+                        pytest.fail(f"{route}: add the segment {before[-1]!r} to SEGMENT_MODEL")
                 if label in objects:
                     values[param], targets_b = str(objects[label].pk), True
                 elif label in shared:
@@ -96,10 +188,13 @@ def concrete_urls(objects: dict[str, Any], shared: dict[str, Any]) -> list[tuple
             elif param == "version_id":
                 obj = objects.get(model_label) or shared.get(model_label)
                 values[param] = str(obj.history.first().history_id) if obj is not None else "1"
-            elif param in ("content_type_id", "id", "uidb64", "token", "url", "format"):
-                values[param] = {"uidb64": "MQ", "token": "set-password", "format": "json"}.get(
-                    param, "1"
-                )
+            elif param in ("content_type_id", "id", "uidb64", "token", "url", "format", "chart"):
+                values[param] = {
+                    "uidb64": "MQ",
+                    "token": "set-password",
+                    "format": "json",
+                    "chart": "waterfall",
+                }.get(param, "1")
             else:
                 pytest.fail(f"{route}: add a case for path parameter <{param}> to the URL walk")
         url = "/" + CONVERTER.sub(lambda m, v=values: v[m.group(2)], route)

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.context import audit_context
+
+from .models import ApiToken
+
+
+def api_token_create(*, user: Any, name: str) -> tuple[ApiToken, str]:
+    """Create a token for ``user``; returns it with the raw key, which is never stored."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Give the token a name, e.g. the system that uses it.")})
+    if len(name) > 100:
+        raise ValidationError({"name": _("Keep the name under 100 characters.")})
+    if ApiToken.objects.filter(user=user, name=name, revoked_at__isnull=True).exists():
+        raise ValidationError({"name": _("You already have an active token with this name.")})
+    raw, prefix, digest = ApiToken.generate()
+    with transaction.atomic(), audit_context(user=user, reason="API token created"):
+        token = ApiToken.objects.create(user=user, name=name, prefix=prefix, key_hash=digest)
+    return token, raw
+
+
+def api_token_revoke(*, token: ApiToken, acting_user: Any) -> ApiToken:
+    if token.user_id != acting_user.pk:
+        raise PermissionDenied
+    if token.revoked_at is None:
+        with transaction.atomic(), audit_context(user=acting_user, reason="API token revoked"):
+            token.revoked_at = timezone.now()
+            token.save()
+    return token
