@@ -239,6 +239,7 @@ SPECTACULAR_SETTINGS = {
         "(429 with `Retry-After`)."
     ),
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"CountryEnum": "django_countries.countries"},
     "SCHEMA_PATH_PREFIX": "/api/v1",
 }
 

@@ -1,38 +1,66 @@
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.i18n import set_language
 
 from audit.context import audit_context
+from patients.models import Patient
 from patients.selectors import registrable_trial_sites
+from patients.selectors_visits import visits_due, visits_overdue
 
 from .models import StaffProfile, TrialSite
+from .roles import Perm
+from .scoping import has_perm
+
+ENROLLED = ("on_study", "completed", "lost", "died")
+WORKLIST_STATUSES = ("screening", "eligible", "consented")
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    """The coordinator's day: visits today and this week, overdue visits, patients waiting
+    for a screening decision, consent or enrollment, and enrollment against target."""
+    user = request.user
+    today = timezone.localdate()
     trial_sites = (
-        TrialSite.objects.visible_to(request.user)
+        TrialSite.objects.visible_to(user)
         .select_related("trial", "site")
         .annotate(
             registered=Count("patients", distinct=True),
             screening=Count("patients", filter=Q(patients__status="screening"), distinct=True),
-            on_study=Count("patients", filter=Q(patients__status="on_study"), distinct=True),
+            enrolled=Count("patients", filter=Q(patients__status__in=ENROLLED), distinct=True),
         )
         .order_by("trial__protocol_code", "site__code")
     )
-    return render(
-        request,
-        "home.html",
-        {
-            "trial_sites": trial_sites[:50],
-            "trial_site_count": trial_sites.count(),
-            "can_register": registrable_trial_sites(user=request.user).exists(),
-        },
-    )
+    enters_data = has_perm(user, Perm.ENTER_CLINICAL_DATA)
+    context = {
+        "today": today,
+        "trial_sites": trial_sites[:50],
+        "trial_site_count": trial_sites.count(),
+        "can_register": registrable_trial_sites(user=user).exists(),
+        "enters_data": enters_data,
+    }
+    if enters_data:
+        week_end = today + datetime.timedelta(days=7)
+        context.update(
+            visits_today=list(visits_due(user=user, start=today, end=today)[:50]),
+            visits_week=list(visits_due(user=user, start=today + datetime.timedelta(days=1),
+                                        end=week_end)[:50]),
+            visits_overdue=list(visits_overdue(user=user, today=today)[:50]),
+            worklist=list(
+                Patient.objects.visible_to(user)
+                .filter(status__in=WORKLIST_STATUSES)
+                .select_related("trial_site__site")
+                .order_by("status", "registered_at")[:50]
+            ),
+        )
+    return render(request, "home.html", context)
 
 
 @login_not_required
@@ -41,7 +69,10 @@ def set_language_and_remember(request: HttpRequest) -> HttpResponse:
     response = set_language(request)
     language = request.POST.get("language")
     user = request.user
-    if request.method == "POST" and user.is_authenticated and language in dict(settings.LANGUAGES):
+    if (
+        request.method == "POST" and user.is_authenticated
+        and language in dict(settings.LANGUAGES)
+    ):
         profile, _created = StaffProfile.objects.get_or_create(user=user)
         if profile.preferred_language != language:
             with audit_context(user=user, reason="Language switched"):

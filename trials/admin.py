@@ -1,8 +1,20 @@
+from typing import Any
+
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 
 from sites.admin_base import ScopedAdmin, StatusTransitionForm
+from sites.roles import Perm
+from sites.scoping import has_perm
 
-from .models import Arm, Intervention, ProtocolVersion, Trial
+from .models import (
+    Arm,
+    ConsentVersion,
+    Intervention,
+    ProtocolVersion,
+    Trial,
+    VisitDefinition,
+)
 
 
 class TrialForm(StatusTransitionForm):
@@ -17,6 +29,31 @@ class TrialAdmin(ScopedAdmin):
     list_display = ("protocol_code", "short_title", "phase", "design", "blinding", "status")
     list_filter = ("status", "design", "blinding", "phase")
     search_fields = ("protocol_code", "title", "nct_id", "chictr_id")
+
+    # The allocation parameters are for trial configurators only: a site role with
+    # admin access must not learn the block sizes (the seed is never in a form at all).
+    CONCEALED_FIELDS = ("randomization_block_sizes",)
+
+    def _sees_allocation_config(self, request: Any) -> bool:
+        return has_perm(request.user, Perm.CONFIGURE_TRIAL)
+
+    def get_fields(self, request: Any, obj: Any = None) -> Any:
+        fields = list(super().get_fields(request, obj))
+        if not self._sees_allocation_config(request):
+            fields = [f for f in fields if f not in self.CONCEALED_FIELDS]
+        return fields
+
+    def history_view(self, request: Any, object_id: str, extra_context: Any = None) -> Any:
+        if not self._sees_allocation_config(request):
+            raise PermissionDenied
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(
+        self, request: Any, object_id: str, version_id: str, extra_context: Any = None
+    ) -> Any:
+        if not self._sees_allocation_config(request):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 @admin.register(Arm)
@@ -36,3 +73,44 @@ class InterventionAdmin(ScopedAdmin):
 class ProtocolVersionAdmin(ScopedAdmin):
     list_display = ("trial", "version", "effective_date", "ethics_approval_ref")
     list_filter = ("trial",)
+
+
+@admin.register(ConsentVersion)
+class ConsentVersionAdmin(ScopedAdmin):
+    list_display = (
+        "trial",
+        "version",
+        "language",
+        "ethics_approval_ref",
+        "approved_on",
+        "effective_from",
+        "superseded_on",
+        "requires_reconsent",
+    )
+    list_filter = ("trial", "language", "requires_reconsent")
+    search_fields = ("version", "ethics_approval_ref")
+
+
+@admin.register(VisitDefinition)
+class VisitDefinitionAdmin(ScopedAdmin):
+    """The protocol visit schedule: enrollment generates each patient's visits from it."""
+
+    list_display = (
+        "trial",
+        "code",
+        "name",
+        "anchor",
+        "day_offset",
+        "window_before",
+        "window_after",
+        "tumor_assessment",
+        "labs",
+        "ae_review",
+    )
+    list_filter = ("trial", "anchor", "tumor_assessment")
+    search_fields = ("code", "name")
+    ordering = ("trial", "day_offset", "order", "code")
+
+
+# Eligibility criteria: their admin (rule edited as validated JSON) lives in its own module.
+from . import admin_criteria  # noqa: E402, F401

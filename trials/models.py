@@ -133,6 +133,8 @@ class Trial(models.Model):
 
     objects = TrialQuerySet.as_manager()
     history = AuditedHistory(excluded_fields=["randomization_seed"])
+    # Allocation parameters stay off the history page (site roles can read trial history).
+    HISTORY_HIDDEN_FIELDS = ("randomization_block_sizes",)
 
     class Meta:
         ordering = ["protocol_code"]

@@ -1,0 +1,125 @@
+"""Emergency unblinding: one subject at a time, by a named person with a reason,
+documented and notified (ICH E6(R3): every unblinding documented)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.context import audit_context
+from audit.models import AccessLog
+from sites.roles import Perm, Role
+from sites.scoping import has_perm
+
+from ..models import Enrollment, UnblindingEvent
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["arm_visible_to", "enrollment_unblind", "lead_investigator_emails"]
+
+
+def arm_visible_to(user: Any, enrollment: Enrollment) -> bool:
+    """May ``user`` see the arm of ``enrollment``? Always in an open-label trial; in a
+    blinded one only with the unblinded-view permission for the trial, or after this
+    user emergency-unblinded this very patient."""
+    trial = enrollment.trial
+    if not trial.is_blinded:
+        return True
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if has_perm(user, Perm.VIEW_UNBLINDED, trial=trial):
+        return True
+    return UnblindingEvent.objects.filter(enrollment=enrollment, unblinded_by=user).exists()
+
+
+def _notify(subject: str, body: str, recipients: list[str]) -> None:
+    """The unblinding stands even if the mail server is down; the failure is logged."""
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+    except Exception:
+        logger.exception("Could not email the unblinding notice to %s", recipients)
+
+
+def lead_investigator_emails(trial: Any) -> list[str]:
+    users = (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            memberships__role=Role.LEAD_INVESTIGATOR,
+            memberships__trial=trial,
+            memberships__is_active=True,
+        )
+        .exclude(email="")
+        .distinct()
+        .order_by("pk")
+    )
+    return [u.email for u in users]
+
+
+def enrollment_unblind(
+    *, enrollment: Enrollment, acting_user: Any, password: str, reason: str
+) -> UnblindingEvent:
+    """Reveal the arm of one patient to ``acting_user``.
+
+    Needs the emergency-unblinding permission at the patient's site, the user's own
+    password again (someone at an unattended screen cannot do it) and a reason. A refusal
+    writes nothing. The lead investigators are emailed once the unblinding is committed;
+    the email names the patient and the reason, never the arm.
+    """
+    patient = enrollment.patient
+    trial = enrollment.trial
+    if not trial.is_blinded:
+        raise ValidationError(
+            {"enrollment": [_("This trial is open-label: there is nothing to unblind.")]}
+        )
+    if not has_perm(acting_user, Perm.EMERGENCY_UNBLIND, trial_site=patient.trial_site):
+        raise PermissionDenied(_("You may not unblind patients at this site."))
+    errors: dict[str, list[str]] = {}
+    if not password or not acting_user.check_password(password):
+        errors["password"] = [_("The password is not correct.")]
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = [_("Give the medical reason for the emergency unblinding.")]
+    elif len(reason) > 2000:
+        errors["reason"] = [_("Keep the reason under 2000 characters.")]
+    if errors:
+        raise ValidationError(errors)
+
+    with transaction.atomic(), audit_context(user=acting_user, reason=reason):
+        event = UnblindingEvent(
+            enrollment=enrollment,
+            unblinded_by=acting_user,
+            unblinded_by_username=acting_user.get_username(),
+            reason=reason,
+        )
+        event.save()
+        AccessLog.record(event=AccessLog.Event.UNBLIND, user=acting_user, obj=enrollment)
+        recipients = lead_investigator_emails(trial)
+        if recipients:
+            subject = _("Emergency unblinding: %(subject)s (%(trial)s)") % {
+                "subject": patient.subject_id,
+                "trial": trial.protocol_code,
+            }
+            body = _(
+                "Patient %(subject)s (randomization number %(number)s, site %(site)s) of "
+                "trial %(trial)s was unblinded by %(user)s at %(when)s UTC.\n\n"
+                "Reason: %(reason)s\n\nThe arm is not included in this message."
+            ) % {
+                "subject": patient.subject_id,
+                "number": enrollment.randomization_number,
+                "site": patient.trial_site.site.code,
+                "trial": trial.protocol_code,
+                "user": acting_user.get_username(),
+                "when": timezone.now().strftime("%Y-%m-%d %H:%M"),
+                "reason": reason,
+            }
+            transaction.on_commit(lambda: _notify(subject, body, recipients))
+    return event
