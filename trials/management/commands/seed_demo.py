@@ -13,7 +13,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--sites", type=int, default=20, help="number of sites (max 20)")
-        parser.add_argument("--patients-per-site", type=int, default=6)
+        parser.add_argument("--patients-per-site", type=int, default=10)
         parser.add_argument(
             "--quiet-logins", action="store_true", help="do not print the demo logins"
         )
