@@ -1,0 +1,392 @@
+/* Investigator dashboard: draws the charts from the page's data.json with Chart.js
+ * (vendored, served by the app). Every number shown here is also in the "Numbers"
+ * table and the CSV download under each chart. */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("dashboard-root");
+  if (!root || typeof Chart === "undefined") return;
+  var T = JSON.parse(document.getElementById("dashboard-strings").textContent);
+
+  var BOR_COLORS = {
+    "CR": "#1b7837",
+    "PR": "#5aae61",
+    "SD": "#f1b544",
+    "NON-CR/NON-PD": "#8fa8c8",
+    "PD": "#c0392b",
+    "NE": "#9e9e9e"
+  };
+  var SWIMMER_MAX = 60;
+
+  function color(i, alpha) {
+    var hue = (i * 137.508 + 200) % 360;
+    return "hsla(" + hue.toFixed(0) + ", 62%, 42%, " + (alpha === undefined ? 1 : alpha) + ")";
+  }
+
+  function fail(id, message) {
+    var canvas = document.getElementById(id);
+    if (!canvas) return;
+    var p = document.createElement("p");
+    p.className = "error chart-message";
+    p.textContent = message;
+    canvas.parentNode.parentNode.insertBefore(p, canvas.parentNode);
+  }
+
+  // Whiskers for bar charts: a dataset's `ci` is [[lower, upper], ...] in data units.
+  var ciWhiskers = {
+    id: "ciWhiskers",
+    afterDatasetsDraw: function (chart) {
+      var ctx = chart.ctx;
+      chart.data.datasets.forEach(function (ds, i) {
+        if (!ds.ci || !chart.isDatasetVisible(i)) return;
+        var meta = chart.getDatasetMeta(i);
+        var scale = chart.scales[meta.vAxisID];
+        ctx.save();
+        ctx.strokeStyle = "#1d2733";
+        ctx.lineWidth = 1.5;
+        meta.data.forEach(function (bar, j) {
+          var ci = ds.ci[j];
+          if (!ci || ci[0] === null || ci[1] === null) return;
+          var lo = scale.getPixelForValue(ci[0]);
+          var hi = scale.getPixelForValue(ci[1]);
+          var half = Math.min(8, (bar.width || 16) / 4);
+          ctx.beginPath();
+          ctx.moveTo(bar.x, lo); ctx.lineTo(bar.x, hi);
+          ctx.moveTo(bar.x - half, lo); ctx.lineTo(bar.x + half, lo);
+          ctx.moveTo(bar.x - half, hi); ctx.lineTo(bar.x + half, hi);
+          ctx.stroke();
+        });
+        ctx.restore();
+      });
+    }
+  };
+
+  // Horizontal reference lines: options.plugins.refLines = [{value, label, color}].
+  var refLines = {
+    id: "refLines",
+    afterDatasetsDraw: function (chart, _args, options) {
+      var lines = (options && options.lines) || [];
+      var y = chart.scales.y, area = chart.chartArea, ctx = chart.ctx;
+      lines.forEach(function (line) {
+        var py = y.getPixelForValue(line.value);
+        if (py < area.top || py > area.bottom) return;
+        ctx.save();
+        ctx.setLineDash([6, 4]);
+        ctx.strokeStyle = line.color || "#555";
+        ctx.beginPath(); ctx.moveTo(area.left, py); ctx.lineTo(area.right, py); ctx.stroke();
+        ctx.setLineDash([]);
+        ctx.fillStyle = line.color || "#555";
+        ctx.font = "12px system-ui, sans-serif";
+        ctx.fillText(line.label, area.right - ctx.measureText(line.label).width - 4, py - 4);
+        ctx.restore();
+      });
+    }
+  };
+
+  function borLegend(present) {
+    return {
+      labels: {
+        generateLabels: function () {
+          return Object.keys(BOR_COLORS).filter(function (k) { return present[k]; }).map(function (k) {
+            return { text: k, fillStyle: BOR_COLORS[k], strokeStyle: BOR_COLORS[k], lineWidth: 0 };
+          });
+        }
+      },
+      onClick: function () {}
+    };
+  }
+
+  function pct(x) { return x === null || x === undefined ? null : Math.round(x * 1000) / 10; }
+
+  // --- charts ---------------------------------------------------------------------------
+
+  function enrollmentChart(stats) {
+    var e = stats.enrollment || {months: [], targets: {}};
+    var months = e.months.map(function (m) { return m.month; });
+    var codes = Object.keys(e.targets || {});
+    var datasets = codes.map(function (code, i) {
+      return {
+        label: code,
+        data: e.months.map(function (m) { return m.by_site[code] || 0; }),
+        borderColor: color(i), backgroundColor: color(i), borderWidth: 1.5, pointRadius: 0,
+        tension: 0
+      };
+    });
+    if (codes.length <= 4) {
+      codes.forEach(function (code, i) {
+        datasets.push({
+          label: code + " · " + T.target, data: months.map(function () { return e.targets[code]; }),
+          borderColor: color(i, 0.7), borderDash: [6, 4], borderWidth: 1, pointRadius: 0
+        });
+      });
+    }
+    if (codes.length > 1) {
+      datasets.push({
+        label: T.total, data: e.months.map(function (m) { return m.total; }),
+        borderColor: "#1d2733", backgroundColor: "#1d2733", borderWidth: 3, pointRadius: 0
+      });
+      datasets.push({
+        label: T.totalTarget, data: months.map(function () { return e.total_target; }),
+        borderColor: "#1d2733", borderDash: [6, 4], borderWidth: 1.5, pointRadius: 0
+      });
+    }
+    return new Chart(document.getElementById("canvas-enrollment"), {
+      type: "line",
+      data: {labels: months, datasets: datasets},
+      options: {
+        maintainAspectRatio: false, animation: false,
+        interaction: {mode: "index", intersect: false},
+        scales: {
+          x: {title: {display: true, text: T.month}},
+          y: {beginAtZero: true, title: {display: true, text: T.enrolled}}
+        },
+        plugins: {legend: {position: "bottom", labels: {boxWidth: 12}}}
+      }
+    });
+  }
+
+  function rateGroups(stats) {
+    var groups = [];
+    var byArm = stats.by_arm || {};
+    Object.keys(byArm).forEach(function (code) {
+      groups.push({label: T.arm + " " + code, rates: byArm[code].rates});
+    });
+    groups.push({label: T.allPatients, rates: stats.overall.rates});
+    var tl = stats.trial_level;
+    if (tl) {
+      Object.keys(tl.by_arm || {}).forEach(function (code) {
+        groups.push({label: T.wholeTrial + ": " + T.arm + " " + code, rates: tl.by_arm[code].rates});
+      });
+      groups.push({label: T.wholeTrial, rates: tl.overall.rates});
+    }
+    return groups;
+  }
+
+  function ratesChart(stats) {
+    var groups = rateGroups(stats);
+    function ds(key, label, i) {
+      return {
+        label: label + " (" + T.ci + ")",
+        data: groups.map(function (g) { return pct(g.rates[key].estimate); }),
+        ci: groups.map(function (g) { return [pct(g.rates[key].ci_lower), pct(g.rates[key].ci_upper)]; }),
+        backgroundColor: color(i, 0.75)
+      };
+    }
+    return new Chart(document.getElementById("canvas-rates"), {
+      type: "bar",
+      data: {labels: groups.map(function (g) { return g.label; }), datasets: [ds("orr", T.orr, 0), ds("dcr", T.dcr, 3)]},
+      plugins: [ciWhiskers],
+      options: {
+        maintainAspectRatio: false, animation: false,
+        scales: {y: {min: 0, max: 100, title: {display: true, text: T.percent}}},
+        plugins: {
+          legend: {position: "bottom"},
+          tooltip: {
+            callbacks: {
+              label: function (item) {
+                var ci = item.dataset.ci[item.dataIndex];
+                var v = item.parsed.y;
+                return item.dataset.label + ": " + (v === null ? "NE" : v.toFixed(1) + "%") +
+                  (ci && ci[0] !== null ? " [" + ci[0].toFixed(1) + "–" + ci[1].toFixed(1) + "]" : "");
+              }
+            }
+          }
+        }
+      }
+    });
+  }
+
+  function waterfallChart(stats) {
+    var rows = stats.waterfall || [];
+    var present = {};
+    rows.forEach(function (r) { present[r.bor] = true; });
+    return new Chart(document.getElementById("canvas-waterfall"), {
+      type: "bar",
+      data: {
+        labels: rows.map(function (r) { return r.subject_id; }),
+        datasets: [{
+          label: T.bestChange,
+          data: rows.map(function (r) { return r.best_change_pct; }),
+          backgroundColor: rows.map(function (r) { return BOR_COLORS[r.bor] || BOR_COLORS.NE; }),
+          barPercentage: 1.0, categoryPercentage: rows.length > 200 ? 1.0 : 0.9,
+          bor: rows.map(function (r) { return r.bor; })
+        }]
+      },
+      plugins: [refLines],
+      options: {
+        maintainAspectRatio: false, animation: false,
+        scales: {
+          x: {ticks: {display: rows.length <= 40, autoSkip: false, maxRotation: 90, minRotation: 60}, title: {display: true, text: T.patient}},
+          y: {suggestedMin: -100, suggestedMax: 60, title: {display: true, text: T.bestChange}}
+        },
+        plugins: {
+          legend: borLegend(present),
+          refLines: {lines: [{value: -30, label: T.pr30, color: "#1b7837"}, {value: 20, label: T.pd20, color: "#c0392b"}]},
+          tooltip: {
+            callbacks: {
+              label: function (item) {
+                return item.dataset.bor[item.dataIndex] + ": " + item.parsed.y.toFixed(1) + "%";
+              }
+            }
+          }
+        }
+      }
+    });
+  }
+
+  function swimmerChart(stats) {
+    var all = stats.swimmer || [];
+    var rows = all.slice(0, SWIMMER_MAX);
+    var note = document.getElementById("swimmer-note");
+    if (note && all.length > rows.length) {
+      note.textContent = T.showing.replace("%(n)s", rows.length).replace("%(total)s", all.length);
+    }
+    var labels = rows.map(function (r) { return r.subject_id; });
+    var present = {};
+    rows.forEach(function (r) { present[r.bor] = true; });
+    function markers(label, style, colorValue, pick) {
+      var data = [];
+      rows.forEach(function (r) {
+        var x = pick(r);
+        if (x !== null && x !== undefined) data.push({x: x, y: r.subject_id});
+      });
+      return {
+        type: "scatter", label: label, data: data, pointStyle: style, pointRadius: 6,
+        pointBorderWidth: 2, borderColor: colorValue, backgroundColor: colorValue, marker: true,
+        order: 1  // drawn over the bars
+      };
+    }
+    return new Chart(document.getElementById("canvas-swimmer"), {
+      type: "bar",
+      data: {
+        labels: labels,
+        datasets: [
+          {
+            label: T.daysOnStudy, indexAxis: "y",
+            data: rows.map(function (r) { return r.days_on_study; }),
+            backgroundColor: rows.map(function (r) { return BOR_COLORS[r.bor] || BOR_COLORS.NE; }),
+            bor: rows.map(function (r) { return r.bor; }), barPercentage: 0.8, order: 2
+          },
+          markers(T.firstResponse, "circle", "#0b6e8a", function (r) { return r.first_response_day; }),
+          markers(T.progression, "triangle", "#7a1d12", function (r) { return r.progression_day; }),
+          markers(T.death, "crossRot", "#000", function (r) { return r.died ? r.days_on_study : null; })
+        ]
+      },
+      options: {
+        indexAxis: "y", maintainAspectRatio: false, animation: false,
+        scales: {
+          x: {type: "linear", beginAtZero: true, title: {display: true, text: T.daysOnStudy}},
+          y: {type: "category", labels: labels, ticks: {autoSkip: false, font: {size: 10}}}
+        },
+        plugins: {
+          legend: {
+            position: "bottom",
+            labels: {
+              usePointStyle: true, boxWidth: 10,
+              // Bars by best overall response, then the markers.
+              generateLabels: function (chart) {
+                var bor = Object.keys(BOR_COLORS).filter(function (k) { return present[k]; }).map(function (k) {
+                  return {text: k, fillStyle: BOR_COLORS[k], strokeStyle: BOR_COLORS[k], pointStyle: "rect", lineWidth: 0};
+                });
+                var marks = Chart.defaults.plugins.legend.labels.generateLabels(chart).filter(function (l) {
+                  return chart.data.datasets[l.datasetIndex].marker;
+                });
+                return bor.concat(marks);
+              }
+            },
+            onClick: function () {}
+          },
+          tooltip: {
+            callbacks: {
+              label: function (item) {
+                if (item.dataset.marker) return item.dataset.label + ": " + item.parsed.x;
+                return item.dataset.bor[item.dataIndex] + ", " + item.parsed.x + " " + T.daysOnStudy;
+              }
+            }
+          }
+        }
+      }
+    });
+  }
+
+  function kmGroups(stats, kind) {
+    var byArm = stats.by_arm;
+    if (byArm && Object.keys(byArm).length) {
+      return Object.keys(byArm).map(function (code) { return {label: T.arm + " " + code, km: byArm[code][kind]}; });
+    }
+    return [{label: T.allPatients, km: stats.overall[kind]}];
+  }
+
+  function kmChart(stats, kind) {
+    var datasets = [];
+    kmGroups(stats, kind).forEach(function (g, i) {
+      var steps = g.km.steps || [];
+      var start = {x: 0, y: 1};
+      var curve = [start].concat(steps.map(function (s) { return {x: s.time, y: s.survival}; }));
+      var lower = [start].concat(steps.map(function (s) { return {x: s.time, y: s.ci_lower}; }));
+      var upper = [start].concat(steps.map(function (s) { return {x: s.time, y: s.ci_upper}; }));
+      var radius = [0].concat(steps.map(function (s) { return s.censored > 0 ? 4 : 0; }));
+      datasets.push({label: g.label, data: curve, stepped: "before", borderColor: color(i * 3), backgroundColor: color(i * 3),
+        borderWidth: 2, pointStyle: "cross", pointRadius: radius, pointHoverRadius: 4, fill: false});
+      datasets.push({label: g.label + " · " + T.ciBand, band: true, data: lower, stepped: "before",
+        borderWidth: 0, pointRadius: 0, fill: false, spanGaps: true});
+      datasets.push({label: g.label + " · " + T.ciBand, band: true, data: upper, stepped: "before",
+        borderWidth: 0, pointRadius: 0, fill: "-1", backgroundColor: color(i * 3, 0.15), spanGaps: true});
+    });
+    return new Chart(document.getElementById("canvas-km-" + kind), {
+      type: "line",
+      data: {datasets: datasets},
+      options: {
+        maintainAspectRatio: false, animation: false, parsing: true,
+        interaction: {mode: "nearest", intersect: false},
+        scales: {
+          x: {type: "linear", beginAtZero: true, title: {display: true, text: T.days}},
+          y: {min: 0, max: 1, title: {display: true, text: T.survival}}
+        },
+        plugins: {
+          legend: {position: "bottom", labels: {filter: function (item, data) { return !data.datasets[item.datasetIndex].band; }}},
+          tooltip: {filter: function (item) { return !item.dataset.band; }}
+        }
+      }
+    });
+  }
+
+  function draw(stats) {
+    var builders = [
+      ["canvas-enrollment", enrollmentChart],
+      ["canvas-rates", ratesChart],
+      ["canvas-waterfall", waterfallChart],
+      ["canvas-swimmer", swimmerChart],
+      ["canvas-km-pfs", function (s) { return kmChart(s, "pfs"); }],
+      ["canvas-km-os", function (s) { return kmChart(s, "os"); }]
+    ];
+    builders.forEach(function (b) {
+      if (!document.getElementById(b[0])) return;
+      try {
+        b[1](stats);
+      } catch (err) {
+        fail(b[0], T.loadError);
+        if (window.console) console.error(err);
+      }
+    });
+    document.body.setAttribute("data-charts-ready", "1");
+  }
+
+  var select = document.getElementById("id_site");
+  if (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  }
+
+  fetch(root.getAttribute("data-url"), {credentials: "same-origin", headers: {"Accept": "application/json"}})
+    .then(function (r) {
+      if (!r.ok) throw new Error(r.status);
+      return r.json();
+    })
+    .then(draw)
+    .catch(function (err) {
+      ["canvas-enrollment", "canvas-rates", "canvas-waterfall", "canvas-swimmer", "canvas-km-pfs", "canvas-km-os"]
+        .forEach(function (id) { fail(id, T.loadError); });
+      document.body.setAttribute("data-charts-ready", "error");
+      if (window.console) console.error(err);
+    });
+})();

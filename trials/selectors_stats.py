@@ -1,0 +1,220 @@
+"""Trial statistics for the dashboard: the analysis engine over stored outcomes, scoped
+to what the user may see, and cached.
+
+Every enrolled patient's outcome is stored in ``ResponseSummary.outcome`` (exactly what
+``trials.domain.analysis.patient_outcome`` returns, kept in step by
+``patients.services.response.response_recompute``), so the figures come from one query
+over stored outcomes, whatever the number of assessments, and from the same engine as
+``manage.py analyze_datacut``.
+
+Caching: results live in Django's cache under a key that includes the trial's statistics
+version (``trial-stats-version:<trial id>``, bumped by ``statistics_invalidate`` whenever
+a patient's outcome changes), the cutoff date, the scope (site codes) and whether
+arm-level figures are included. The trial header (settings, arms, sites and targets) is
+cached the same way, with a short time-out so configuration edits show within minutes.
+
+Scope:
+- trial-wide roles (lead investigator, monitor, data manager, administrator): every site,
+  or the one chosen with ``site_code``;
+- site roles (site investigator): the trial-sites where they hold the dashboard
+  permission; they also get ``trial_level``, the whole trial's aggregate figures with the
+  patient-level rows (waterfall, swimmer, per-site figures) removed.
+Blinding: in a blinded trial arm-level efficacy is left out unless the user holds
+``Perm.VIEW_UNBLINDED`` for the trial.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from django.core.cache import cache
+from django.http import Http404
+from django.utils import timezone
+
+from patients.models import ResponseSummary
+from sites.roles import ROLE_PERMS, SITE_ROLES, TRIAL_ROLES, Perm
+from sites.scoping import has_perm, scope_for
+
+from .datacut import trial_header
+from .domain import analysis
+from .models import Trial
+
+STATS_TIMEOUT = 6 * 3600  # seconds; the version key makes a stale entry unreachable anyway
+HEADER_TIMEOUT = 600  # seconds; trial configuration (targets, arms) shows within 10 minutes
+ALL_SITES = "*"
+
+#: Keys of ``trial_level`` (the trial-wide aggregates a site investigator also sees).
+TRIAL_LEVEL_KEYS = (
+    "format",
+    "format_version",
+    "trial",
+    "cutoff_date",
+    "criteria",
+    "definitions",
+    "overall",
+    "by_arm",
+    "comparisons",
+    "arm_level",
+)
+
+
+class UnknownSite(Http404):
+    """The requested site is not one of the trial's sites the user may see."""
+
+
+def stats_version(trial_id: int) -> int:
+    return int(cache.get(f"trial-stats-version:{trial_id}") or 0)
+
+
+def _trial_token(trial: Trial) -> str:
+    # The creation time guards against a reused primary key (a restored database, or
+    # rolled-back test transactions) finding another trial's cached figures.
+    created = trial.created_at.timestamp() if trial.created_at else 0
+    return f"{trial.pk}.{created:.6f}"
+
+
+def cached_trial_header(trial: Trial, *, cutoff: date) -> dict[str, Any]:
+    """``trial_header`` (2 queries: arms, trial-sites with their sites), cached."""
+    key = f"trial-header:{_trial_token(trial)}:v{stats_version(trial.pk)}:{cutoff.isoformat()}"
+    header = cache.get(key)
+    if header is None:
+        header = trial_header(trial, cutoff=cutoff)
+        cache.set(key, header, HEADER_TIMEOUT)
+    return header
+
+
+def dashboard_sites(*, trial: Trial, user: Any) -> tuple[bool, list[str]]:
+    """(trial_wide, site codes) the user may see on this trial's dashboard.
+
+    Site codes of site roles come from the user's memberships (no query); for trial-wide
+    users the list is empty and means "every site of the trial".
+    """
+    scope = scope_for(user)
+    if scope.everything or getattr(user, "is_superuser", False):
+        return True, []
+    if any(
+        m.role in TRIAL_ROLES
+        and m.trial_id == trial.pk
+        and Perm.VIEW_DASHBOARD in ROLE_PERMS.get(m.role, ())
+        for m in scope.memberships
+    ):
+        return True, []
+    codes = sorted(
+        {
+            m.trial_site.site.code
+            for m in scope.memberships
+            if m.role in SITE_ROLES
+            and m.trial_site_id
+            and m.trial_site.trial_id == trial.pk
+            and has_perm(user, Perm.VIEW_DASHBOARD, trial_site=m.trial_site)
+        }
+    )
+    return False, codes
+
+
+def _outcomes(trial: Trial, site_codes: Sequence[str] | None) -> list[dict[str, Any]]:
+    """ONE query: the stored outcomes of the trial's enrolled patients in scope.
+
+    Ordered by subject id, as a data cut lists its patients, so that ties in the
+    waterfall and swimmer order come out exactly as ``analyze_datacut`` orders them.
+    """
+    qs = ResponseSummary.objects.filter(
+        patient__trial_site__trial_id=trial.pk, patient__enrollment__isnull=False
+    )
+    if site_codes is not None:
+        qs = qs.filter(patient__trial_site__site__code__in=list(site_codes))
+    return [o for o in qs.order_by("patient__subject_id").values_list("outcome", flat=True) if o]
+
+
+def _header_for(header: dict[str, Any], site_codes: Sequence[str] | None) -> dict[str, Any]:
+    """The header restricted to the sites in scope (per-site figures and targets)."""
+    if site_codes is None:
+        return header
+    wanted = set(site_codes)
+    return {**header, "sites": [s for s in header["sites"] if s["code"] in wanted]}
+
+
+def _compute(
+    trial: Trial,
+    header: dict[str, Any],
+    site_codes: Sequence[str] | None,
+    *,
+    arm_level: bool,
+    cutoff: date,
+) -> dict[str, Any]:
+    scope_key = ALL_SITES if site_codes is None else ",".join(sorted(site_codes))
+    key = (
+        f"trial-stats:{_trial_token(trial)}:v{stats_version(trial.pk)}:{cutoff.isoformat()}"
+        f":{scope_key}:{int(arm_level)}"
+    )
+    stats = cache.get(key)
+    if stats is None:
+        outcomes = _outcomes(trial, site_codes)
+        stats = analysis.trial_statistics(
+            _header_for(header, site_codes), outcomes, arm_level=arm_level
+        )
+        stats["computed_at"] = timezone.now().isoformat(timespec="seconds")
+        cache.set(key, stats, STATS_TIMEOUT)
+    return stats
+
+
+def trial_level_only(stats: dict[str, Any]) -> dict[str, Any]:
+    """Whole-trial aggregates without any patient-level row or per-site figure."""
+    out = {k: stats[k] for k in TRIAL_LEVEL_KEYS if k in stats}
+    enrollment = stats.get("enrollment") or {}
+    out["enrollment"] = {
+        "months": [
+            {"month": m["month"], "total": m["total"]} for m in enrollment.get("months", [])
+        ],
+        "total_target": enrollment.get("total_target", 0),
+    }
+    out["computed_at"] = stats.get("computed_at")
+    return out
+
+
+def arm_level_for(*, trial: Trial, user: Any) -> bool:
+    """Arm-level efficacy is shown unless the trial is blinded and the user is too."""
+    return not trial.is_blinded or has_perm(user, Perm.VIEW_UNBLINDED, trial=trial)
+
+
+def trial_statistics_for(
+    *, trial: Trial, user: Any, site_code: str | None = None
+) -> dict[str, Any]:
+    """Every dashboard figure of ``trial`` that ``user`` may see (see the module doc).
+
+    Queries, whatever the number of patients: the user's memberships (once per user
+    object), then on a cache miss the trial header (2) and the outcomes (1; a site
+    investigator's trial-level figures add 1 more). A warm cache needs none of them.
+    Raises ``UnknownSite`` (a 404) for a site the user may not see.
+    """
+    cutoff = timezone.localdate()
+    trial_wide, own_sites = dashboard_sites(trial=trial, user=user)
+    arm_level = arm_level_for(trial=trial, user=user)
+    header = cached_trial_header(trial, cutoff=cutoff)
+    trial_codes = [s["code"] for s in header["sites"]]
+    visible = trial_codes if trial_wide else [c for c in trial_codes if c in own_sites]
+    if site_code:
+        if site_code not in visible:
+            raise UnknownSite(site_code)
+        scope: list[str] | None = [site_code]
+    elif trial_wide:
+        scope = None
+    else:
+        scope = visible
+    stats = dict(_compute(trial, header, scope, arm_level=arm_level, cutoff=cutoff))
+    stats["scope"] = {
+        "trial_wide": trial_wide,
+        "sites": visible if scope is None else list(scope),
+        "site_filter": site_code or None,
+        "visible_sites": [
+            {"code": s["code"], "name": s["name"]} for s in header["sites"] if s["code"] in visible
+        ],
+    }
+    if not trial_wide:
+        everything = _compute(trial, header, None, arm_level=arm_level, cutoff=cutoff)
+        stats["trial_level"] = trial_level_only(everything)
+    else:
+        stats["trial_level"] = None
+    return stats

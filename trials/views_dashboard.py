@@ -1,0 +1,146 @@
+"""The investigator dashboard: page, its data (JSON) and one CSV per chart.
+
+All three read ``trials.selectors_stats.trial_statistics_for`` (cached, scoped, blinded
+where it must be), so the page, the charts and the downloads show the same numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from sites.mixins import get_visible_or_404, require_perm
+from sites.roles import Perm
+
+from . import dashboard_tables as tables
+from .domain.analysis import BOR_ORDER
+from .models import Trial
+from .selectors_stats import trial_statistics_for
+
+ROW_LIMIT = 100  # rows of a "Numbers" table on the page; the CSV has them all
+
+
+def _load(request: HttpRequest, pk: int) -> tuple[Trial, dict[str, Any]]:
+    trial = get_visible_or_404(Trial, request.user, pk=pk)
+    require_perm(request.user, Perm.VIEW_DASHBOARD, trial=trial)
+    site = (request.GET.get("site") or "").strip() or None
+    return trial, trial_statistics_for(trial=trial, user=request.user, site_code=site)
+
+
+def _js_strings() -> dict[str, str]:
+    return {
+        "enrolled": _("Enrolled (cumulative)"),
+        "total": _("All sites"),
+        "target": _("Target"),
+        "totalTarget": _("Total target"),
+        "month": _("Month of enrollment"),
+        "patients": _("Patients"),
+        "orr": _("ORR"),
+        "dcr": _("DCR"),
+        "percent": _("Percent of evaluable patients"),
+        "ci": _("95% CI"),
+        "bestChange": _("Best change from baseline (%)"),
+        "patient": _("Patient"),
+        "pr30": _("−30% (PR)"),
+        "pd20": _("+20% (PD)"),
+        "daysOnStudy": _("Days on study"),
+        "firstResponse": _("First response"),
+        "progression": _("Progression"),
+        "death": _("Death"),
+        "ongoing": _("On study"),
+        "days": _("Days from day 0"),
+        "survival": _("Probability"),
+        "ciBand": _("95% CI band"),
+        "arm": _("Arm"),
+        "allPatients": _("All patients"),
+        "wholeTrial": _("Whole trial (all sites)"),
+        "showing": _("Showing the %(n)s patients longest on study of %(total)s; the CSV has all."),
+        "loadError": _("The chart data could not be loaded."),
+        "noData": _("No data yet."),
+    }
+
+
+def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+    trial, stats = _load(request, pk)
+    charts = tables.available_charts(stats)
+    site = stats["scope"]["site_filter"]
+    query = "?" + urlencode({"site": site}) if site else ""
+    sections = {}
+    for chart in charts:
+        table = tables.TABLES[chart](stats)
+        sections[chart.replace("-", "_")] = {
+            "labels": table.labels,
+            "rows": tables.limited(table.rows, ROW_LIMIT),
+            "total": len(table.rows),
+            "truncated": len(table.rows) > ROW_LIMIT,
+            "csv_url": reverse("trials:dashboard_csv", args=[trial.pk, chart]) + query,
+        }
+    overall = stats["overall"]
+    comparisons = stats.get("comparisons") or {}
+    trial_comparisons = (stats.get("trial_level") or {}).get("comparisons") or {}
+    context = {
+        "trial": trial,
+        "stats": stats,
+        "computed_at": parse_datetime(stats["computed_at"]),
+        "sections": sections,
+        "row_limit": ROW_LIMIT,
+        "rates_method": f"{overall['rates']['method']}. {_('Denominator')}: "
+        f"{overall['rates']['denominator']}.",
+        "km_method": f"{overall['pfs']['method']}; {overall['pfs']['median_method']}.",
+        "dor_summary": tables.dor_summary(stats),
+        "km_sections": [
+            (
+                kind,
+                title,
+                sections[f"km_{kind}"],
+                tables.km_summary(stats, kind),
+                tables.at_risk_table(stats, kind),
+                tables.p_text(comparisons.get(f"{kind}_logrank")) if comparisons else None,
+                comparisons.get(f"{kind}_logrank"),
+            )
+            for kind, title in (
+                ("pfs", _("Progression-free survival (Kaplan-Meier)")),
+                ("os", _("Overall survival (Kaplan-Meier)")),
+            )
+        ],
+        "fisher_p": tables.p_text(comparisons.get("orr_fisher")) if comparisons else None,
+        "comparisons": comparisons,
+        "trial_comparisons": [
+            (label, tables.p_text(result), result["method"])
+            for label, result in (
+                (_("ORR, Fisher's exact test"), trial_comparisons.get("orr_fisher")),
+                (_("PFS, log-rank test"), trial_comparisons.get("pfs_logrank")),
+                (_("OS, log-rank test"), trial_comparisons.get("os_logrank")),
+            )
+            if result
+        ],
+        "blinded_hidden": not stats["arm_level"],
+        "data_url": reverse("trials:dashboard_data", args=[trial.pk]) + query,
+        "js_strings": _js_strings(),
+        "summary_rows": tables.summary_rows(stats),
+        "bor_order": BOR_ORDER,
+    }
+    return render(request, "trials/dashboard.html", context)
+
+
+def dashboard_data(request: HttpRequest, pk: int) -> JsonResponse:
+    _trial, stats = _load(request, pk)
+    return JsonResponse(stats)
+
+
+def dashboard_csv(request: HttpRequest, pk: int, chart: str) -> HttpResponse:
+    trial, stats = _load(request, pk)
+    if chart not in tables.available_charts(stats):
+        raise Http404(chart)
+    table = tables.TABLES[chart](stats)
+    site = stats["scope"]["site_filter"]
+    name = f"{trial.protocol_code}-{site + '-' if site else ''}{chart}-{stats['cutoff_date']}.csv"
+    response = HttpResponse(table.csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
