@@ -40,6 +40,7 @@ from .consent import (
     site_today,
 )
 from .registration import patient_set_status
+from .response import response_recompute
 from .visits import visit_schedule_generate
 
 __all__ = [
@@ -353,6 +354,7 @@ def patient_enroll(
                 patient=locked, status=Patient.Status.ON_STUDY, acting_user=acting_user, reason=why
             )
             visit_schedule_generate(enrollment=enrollment, acting_user=acting_user)
+            response_recompute(patient=locked, acting_user=acting_user)
     patient.status = locked.status
     return enrollment
 
@@ -443,5 +445,6 @@ def enrollment_set_first_treatment(
                         ]
                     )
             visit_schedule_generate(enrollment=current, acting_user=acting_user)
+            response_recompute(patient=current.patient, acting_user=acting_user)  # day 0 moved
     enrollment.first_treatment_date = current.first_treatment_date
     return current

@@ -26,6 +26,7 @@ from sites.scoping import has_perm
 from ..models import Patient
 from .common import require_reason
 from .registration import patient_set_status
+from .response import response_recompute
 from .visits import (
     patient_enrollment,
     patient_local_today,
@@ -108,6 +109,7 @@ def _save_alive(patient: Patient, on_date: datetime.date, reason: str) -> bool:
     patient.last_known_alive_date = on_date
     patient._change_reason = reason
     patient.save(update_fields=["last_known_alive_date"])
+    response_recompute(patient=patient)  # overall survival is censored at this date
     return True
 
 
@@ -202,6 +204,7 @@ def patient_record_death(
         current.death_date = death_date
         current._change_reason = reason
         current.save(update_fields=["death_date"])
+        response_recompute(patient=current, acting_user=acting_user)
         patient_set_status(
             patient=current, status=Patient.Status.DIED, acting_user=acting_user, reason=reason
         )
