@@ -4,8 +4,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .roles import Role
-from .scoping import scope_for
+from .roles import Perm, Role
+from .scoping import has_perm, scope_for
 
 
 def roles(request: HttpRequest) -> dict[str, Any]:
@@ -27,4 +27,6 @@ def roles(request: HttpRequest) -> dict[str, Any]:
             for m in memberships
         ],
         "is_superuser": user.is_superuser,
+        "nav_enters_data": has_perm(user, Perm.ENTER_CLINICAL_DATA),
+        "nav_exports": has_perm(user, Perm.EXPORT),
     }
