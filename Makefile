@@ -35,6 +35,7 @@ format: install
 
 bench: install
 	$(BIN)/python bench/bench_dashboard.py $(BENCH_ARGS)
+	$(BIN)/python bench/bench_exports.py $(BENCH_EXPORT_ARGS)
 
 messages: install
 	DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=tests

@@ -35,6 +35,9 @@ def _no_login_redirect(view: Any) -> Any:
 class ApiViewMixin:
     """Marks API views exempt from LoginRequiredMiddleware (DRF answers 401/403)."""
 
+    # schema: ``api.schema.ApiAutoSchema`` (set when the app is ready; importing
+    # drf-spectacular's AutoSchema here would be circular through DRF's settings).
+
     @classmethod
     def as_view(cls, *args: Any, **kwargs: Any) -> Any:
         return _no_login_redirect(super().as_view(*args, **kwargs))
@@ -51,6 +54,12 @@ class ScopedViewSetMixin(ApiViewMixin):
     def optimize(self, qs: Any) -> Any:
         """select_related/prefetch_related so lists cost a constant number of queries."""
         return qs
+
+    def http_method_not_allowed(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        # Another site's record is a 404 whatever the method (a 405 would confirm it).
+        if (self.lookup_url_kwarg or self.lookup_field) in kwargs:
+            self.get_object()
+        return super().http_method_not_allowed(request, *args, **kwargs)
 
 
 class Pagination(pagination.PageNumberPagination):

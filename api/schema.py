@@ -1,4 +1,19 @@
+"""drf-spectacular extensions: the token scheme and the schema class of every API view."""
+
+from __future__ import annotations
+
+from typing import Any
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import build_basic_type
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse
+
+from .base import ApiViewMixin
+from .docs import ERROR_400, ERROR_401, ERROR_403, ERROR_404, ERROR_409, ERROR_422, ERROR_429
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):
@@ -12,3 +27,73 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "description": "Personal API token (create one under Account → API tokens): "
             "`Authorization: Bearer hbt_…`.",
         }
+
+
+class ApiAutoSchema(AutoSchema):
+    """Adds the standard error responses (and ``Retry-After`` on 429) to every operation."""
+
+    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction)
+        standard: dict[str, OpenApiResponse] = {
+            "400": ERROR_400,
+            "401": ERROR_401,
+            "403": ERROR_403,
+            "404": ERROR_404,
+            "429": ERROR_429,
+        }
+        if self.method not in WRITE_METHODS and not self._is_list_view():
+            del standard["400"]  # a detail GET takes no input that can be invalid
+        if self.method == "POST" and any(
+            getattr(p, "name", None) == "Idempotency-Key" for p in self.get_override_parameters()
+        ):
+            standard["409"] = ERROR_409
+            standard["422"] = ERROR_422
+        for code, response in standard.items():
+            if code not in responses:
+                responses[code] = self._get_response_for_code(response, code, direction=direction)
+        return responses
+
+    def _get_filter_parameters(self) -> list[dict[str, Any]]:
+        """Filter parameters without a description get their filter's label (django-filter
+        derives it from the model field's verbose name)."""
+        parameters = super()._get_filter_parameters()
+        filterset_class = getattr(self.view, "filterset_class", None)
+        if filterset_class is None:
+            backend = next(
+                (b for b in self.get_filter_backends() if hasattr(b, "get_filterset_class")),
+                None,
+            )
+            if backend is not None:
+                try:
+                    queryset = self.view.get_queryset()
+                except Exception:  # noqa: BLE001 - schema generation has no real request
+                    queryset = getattr(self.view, "queryset", None)
+                filterset_class = backend().get_filterset_class(self.view, queryset)
+        filters = getattr(filterset_class, "base_filters", {}) if filterset_class else {}
+        for parameter in parameters:
+            if parameter.get("description"):
+                continue
+            name = parameter["name"]
+            base = name.removesuffix("__in")
+            found = filters.get(name) or filters.get(base)
+            if name == "ordering":
+                parameter["description"] = "Which field to use when ordering the results."
+            elif found is not None:
+                label = str(found.label or name)
+                parameter["description"] = label[:1].upper() + label[1:]
+            else:
+                parameter["description"] = name.replace("_", " ").capitalize()
+        return parameters
+
+    def _get_response_headers_for_code(self, status_code: str, direction: str = "response") -> Any:
+        headers = super()._get_response_headers_for_code(status_code, direction)
+        if str(status_code) == "429":
+            headers["Retry-After"] = {
+                "schema": build_basic_type(OpenApiTypes.INT),
+                "description": "Seconds to wait before retrying.",
+            }
+        return headers
+
+
+# Every API view (ApiViewMixin: the scoped viewsets, history) documents its errors.
+ApiViewMixin.schema = ApiAutoSchema()

@@ -1,21 +1,44 @@
 from django.contrib.auth.decorators import login_not_required
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from api.fallback import ApiNotFound
 from audit.api.views import HistoryView
-from patients.api.views import PatientViewSet
+from exports.api import ExportJobViewSet
+from patients.api.workflows import (
+    AdverseEventViewSet,
+    ConsentViewSet,
+    EnrollmentViewSet,
+    LesionViewSet,
+    PatientWorkflowViewSet,
+    ScreeningViewSet,
+    TumorAssessmentViewSet,
+    VisitViewSet,
+)
 from sites.api.views import SiteViewSet, TrialSiteViewSet
-from trials.api.views import ArmViewSet, InterventionViewSet, ProtocolVersionViewSet, TrialViewSet
+from trials.api.reference import ConsentVersionViewSet, VisitDefinitionViewSet
+from trials.api.statistics import TrialStatisticsViewSet
+from trials.api.views import ArmViewSet, InterventionViewSet, ProtocolVersionViewSet
 
 router = DefaultRouter()
-router.register("trials", TrialViewSet)
+router.register("trials", TrialStatisticsViewSet)
 router.register("arms", ArmViewSet)
 router.register("interventions", InterventionViewSet)
 router.register("protocol-versions", ProtocolVersionViewSet)
+router.register("consent-versions", ConsentVersionViewSet)
+router.register("visit-definitions", VisitDefinitionViewSet)
 router.register("sites", SiteViewSet)
 router.register("trial-sites", TrialSiteViewSet)
-router.register("patients", PatientViewSet)
+router.register("patients", PatientWorkflowViewSet)
+router.register("screenings", ScreeningViewSet)
+router.register("consents", ConsentViewSet)
+router.register("enrollments", EnrollmentViewSet)
+router.register("visits", VisitViewSet)
+router.register("adverse-events", AdverseEventViewSet)
+router.register("tumor-assessments", TumorAssessmentViewSet)
+router.register("lesions", LesionViewSet)
+router.register("exports", ExportJobViewSet)
 
 v1 = [
     *router.urls,
@@ -30,4 +53,6 @@ urlpatterns = [
         login_not_required(SpectacularSwaggerView.as_view(url_name="schema")),
         name="swagger-ui",
     ),
+    # last: any other /api/ path is a JSON 404 (401 without credentials), never HTML
+    re_path(r"^", ApiNotFound.as_view(), name="not-found"),
 ]

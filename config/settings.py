@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
     "patients",
     "notifications",
     "api",
+    "exports",
 ]
 
 MIDDLEWARE = [
@@ -116,8 +118,10 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Connection errors are cache misses: pages work while Redis is down.
+            "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="hbtrials"),
             "TIMEOUT": 3600,
         }
@@ -158,6 +162,8 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+# Data exports (MEDIA_ROOT/exports/) are deleted this many hours after they are ready.
+EXPORT_TTL_HOURS = env.int("EXPORT_TTL_HOURS", default=72)
 
 # Email: console in development, SMTP from the environment in production.
 EMAIL_BACKEND = env.str(
@@ -166,12 +172,19 @@ EMAIL_BACKEND = env.str(
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+# For EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend (one file per mail).
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+# Seconds: a hung mail server must not hang a worker.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="trials@localhost")
+# Where the app is served, for links in notification emails (e.g. https://trials.example.org).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery: eager without a broker, so the embedded default runs with no Redis.
@@ -196,8 +209,18 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.5,
 }
+# The queue tasks go to (and ``make worker`` consumes); CI's worker tests use their own.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULE: dict = {
+    # 06:00 Asia/Shanghai (UTC+8, no daylight saving) = 22:00 UTC; each site's "today"
+    # is its own calendar day (notifications/sweeps.py).
+    "daily-sweep": {
+        "task": "notifications.tasks.daily_sweep",
+        "schedule": crontab(hour=22, minute=0),
+    },
+    "sae-escalate": {"task": "notifications.tasks.sae_escalate", "schedule": 900.0},
     "flush-outbox": {"task": "notifications.tasks.flush_outbox", "schedule": 60.0},
+    "expire-exports": {"task": "exports.tasks.expire_exports", "schedule": 3600.0},
 }
 
 REST_FRAMEWORK = {

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -16,6 +18,18 @@ from .models import OutboxMessage
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+_muted: contextvars.ContextVar[bool] = contextvars.ContextVar("notifications_muted", default=False)
+
+
+@contextmanager
+def notifications_muted() -> Iterator[None]:
+    """Write no notification inside this block: loading demo or historical data, where
+    nobody is to be told (``seed_demo``)."""
+    token = _muted.set(True)
+    try:
+        yield
+    finally:
+        _muted.reset(token)
 
 
 def user_language(user: Any) -> str:
@@ -40,6 +54,8 @@ def notification_enqueue(
     Must be called inside the transaction of the change that causes the notification.
     Already-enqueued keys are skipped, so calling it twice has no further effect.
     """
+    if _muted.get():
+        return []
     messages = []
     for email, language in recipients:
         if not email:
@@ -50,16 +66,22 @@ def notification_enqueue(
         with translation.override(language):
             text = render_to_string(f"emails/{template}.txt", context).strip()
         subject, _sep, body = text.partition("\n")
-        message = OutboxMessage.objects.create(
-            key=full_key,
-            kind=kind,
-            recipient=email,
-            language=language,
-            subject=subject.strip()[:300],
-            body=body.strip(),
-            trial=trial,
-            trial_site=trial_site,
-        )
+        try:
+            # A savepoint: a concurrent writer of the same key (two sweeps at once) makes
+            # this one a no-op instead of breaking the caller's transaction.
+            with transaction.atomic():
+                message = OutboxMessage.objects.create(
+                    key=full_key,
+                    kind=kind,
+                    recipient=email,
+                    language=language,
+                    subject=subject.strip()[:300],
+                    body=body.strip(),
+                    trial=trial,
+                    trial_site=trial_site,
+                )
+        except IntegrityError:
+            continue
         messages.append(message)
     if messages:
         ids = [m.pk for m in messages]
@@ -72,11 +94,14 @@ def _schedule_delivery(ids: list[int]) -> None:
     and the periodic flush delivers them later. Never fails the request."""
     from .tasks import deliver_notification
 
-    for pk in ids:
+    for n, pk in enumerate(ids):
         try:
             deliver_notification.delay(pk)
         except Exception as exc:  # broker down: the outbox keeps the message
-            logger.warning("notification %s left in the outbox: %s", pk, exc)
+            # Don't try the rest one by one (each attempt costs the publish retries):
+            # the periodic flush delivers them all once the broker is back.
+            logger.warning("%s notification(s) left in the outbox: %s", len(ids) - n, exc)
+            return
 
 
 def notification_deliver(*, message_id: int) -> bool:

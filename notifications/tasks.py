@@ -1,15 +1,58 @@
 from __future__ import annotations
 
+import datetime
+
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from audit.context import audit_context
 
 from .services import notification_deliver, outbox_flush
 
 
-@shared_task(acks_late=True, autoretry_for=(ConnectionError,), max_retries=3, retry_backoff=True)
+@shared_task(
+    acks_late=True,
+    autoretry_for=(ConnectionError,),
+    max_retries=3,
+    retry_backoff=True,
+    ignore_result=True,  # queued from requests: touch nothing but the broker
+)
 def deliver_notification(message_id: int) -> bool:
-    return notification_deliver(message_id=message_id)
+    with audit_context(origin="task"):
+        return notification_deliver(message_id=message_id)
 
 
 @shared_task(acks_late=True)
 def flush_outbox() -> int:
-    return outbox_flush()
+    with audit_context(origin="task"):
+        return outbox_flush()
+
+
+# Periodic jobs (Celery beat, ``CELERY_BEAT_SCHEDULE`` in config/settings.py). Each is
+# idempotent by its notification keys, acknowledged late (a worker lost mid-run means the
+# job runs again, harmlessly) and retried a bounded number of times on database or
+# connection errors.
+_RETRYABLE = (ConnectionError, OperationalError, InterfaceError)
+
+
+@shared_task(
+    acks_late=True, autoretry_for=_RETRYABLE, max_retries=3, retry_backoff=30, retry_jitter=True
+)
+def daily_sweep(today: str | None = None) -> dict:
+    """Mark visits whose window closed as missed; coordinators' digests and reminders."""
+    from .sweeps import visits_sweep
+
+    day = datetime.date.fromisoformat(today) if today else None
+    with audit_context(origin="task"):
+        return visits_sweep(today=day).as_dict()
+
+
+@shared_task(
+    acks_late=True, autoretry_for=_RETRYABLE, max_retries=3, retry_backoff=30, retry_jitter=True
+)
+def sae_escalate() -> int:
+    """Escalate serious adverse events whose reporting deadline passed unreported."""
+    from patients.services.sae import sae_escalate_overdue
+
+    with audit_context(origin="task"):
+        return sae_escalate_overdue()

@@ -38,7 +38,9 @@ ECOG_CHOICES = [
     ("", _("Not assessed")),
     (0, _("0 – fully active")),
     (1, _("1 – restricted in strenuous activity")),
+    # xgettext:no-python-format
     (2, _("2 – ambulatory, up > 50% of waking hours")),
+    # xgettext:no-python-format
     (3, _("3 – limited self-care, in bed/chair > 50%")),
     (4, _("4 – completely disabled")),
     (5, _("5 – dead")),
@@ -212,6 +214,15 @@ class AdverseEventForm(forms.Form):
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    awareness_at = forms.DateTimeField(
+        label=_("Awareness (date and time)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_(
+            "When the site first learned of the event; empty means now. Serious events are "
+            "reported within 24 hours of it."
+        ),
+    )
 
     def __init__(
         self,
@@ -252,6 +263,7 @@ class AdverseEventForm(forms.Form):
             )
         }
         initial["visit"] = event.visit_id
+        initial["awareness_at"] = event.awareness_at
         for row in event.causality.all():
             initial[causality_field(row.intervention_id)] = row.relatedness
         return initial
@@ -275,6 +287,7 @@ class AdverseEventForm(forms.Form):
         data["causality"] = {
             i.pk: self.cleaned_data[causality_field(i.pk)] for i in self.interventions
         }
+        data["awareness_at"] = self.cleaned_data.get("awareness_at")
         return data
 
 

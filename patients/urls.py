@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .views import safety_overview
 from .views import tumor as tumor_views
 
 app_name = "patients"
@@ -33,6 +34,18 @@ urlpatterns = [
     path("adverse-events/", views.ae_list, name="ae_list"),
     path("adverse-events/<int:pk>/", views.ae_detail, name="ae_detail"),
     path("adverse-events/<int:pk>/edit/", views.ae_edit, name="ae_edit"),
+    # Safety page and SAE reporting (patients/views/safety_overview.py)
+    path("safety/", safety_overview.safety_overview, name="safety"),
+    path(
+        "safety/adverse-events/<int:pk>/reported/",
+        safety_overview.sae_report,
+        name="sae_report",
+    ),
+    path(
+        "safety/adverse-events/<int:pk>/expectedness/",
+        safety_overview.sae_expectedness,
+        name="sae_expectedness",
+    ),
     # Tumour assessments (patients/views/tumor.py)
     path(
         "<int:pk>/assessments/baseline/",

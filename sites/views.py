@@ -50,8 +50,9 @@ def home(request: HttpRequest) -> HttpResponse:
         week_end = today + datetime.timedelta(days=7)
         context.update(
             visits_today=list(visits_due(user=user, start=today, end=today)[:50]),
-            visits_week=list(visits_due(user=user, start=today + datetime.timedelta(days=1),
-                                        end=week_end)[:50]),
+            visits_week=list(
+                visits_due(user=user, start=today + datetime.timedelta(days=1), end=week_end)[:50]
+            ),
             visits_overdue=list(visits_overdue(user=user, today=today)[:50]),
             worklist=list(
                 Patient.objects.visible_to(user)
@@ -69,10 +70,7 @@ def set_language_and_remember(request: HttpRequest) -> HttpResponse:
     response = set_language(request)
     language = request.POST.get("language")
     user = request.user
-    if (
-        request.method == "POST" and user.is_authenticated
-        and language in dict(settings.LANGUAGES)
-    ):
+    if request.method == "POST" and user.is_authenticated and language in dict(settings.LANGUAGES):
         profile, _created = StaffProfile.objects.get_or_create(user=user)
         if profile.preferred_language != language:
             with audit_context(user=user, reason="Language switched"):

@@ -94,6 +94,24 @@ def _fast_passwords(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _eager_celery_unless_worker_test(request: Any) -> Any:
+    """Tasks run in-process (on commit) even where REDIS_URL configures a broker, as in
+    CI, so tests see their effects and leave nothing queued in Redis; tests marked
+    ``redis`` keep the broker and start a real worker."""
+    from config.celery import app
+
+    if request.node.get_closest_marker("redis"):
+        yield
+        return
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = before
+
+
 @pytest.fixture
 def trial(db: Any) -> Any:
     return TrialFactory(protocol_code="CRYO", title="Cryoablation trial")

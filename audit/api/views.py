@@ -43,7 +43,7 @@ class HistoryView(ApiViewMixin, APIView):
                 OpenApiParameter.PATH,
                 description="app_label.model_name, e.g. patients.patient",
             ),
-            OpenApiParameter("pk", int, OpenApiParameter.PATH),
+            OpenApiParameter("id", int, OpenApiParameter.PATH, description="The record's id."),
         ],
         responses={200: HistoryEntrySerializer(many=True)},
     )

@@ -63,6 +63,21 @@ class AdverseEvent(models.Model):
     )
     recorded_by_username = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    # Expedited reporting of serious events (rules: trials/domain/safety.py; kept in step
+    # by patients/services/sae.py).
+    expected = models.BooleanField(
+        _("expected"),
+        null=True,
+        blank=True,
+        help_text=_("Expected per the reference safety information; empty until assessed."),
+    )
+    awareness_at = models.DateTimeField(_("awareness"), null=True, blank=True)
+    initial_report_due = models.DateTimeField(_("initial report due"), null=True, blank=True)
+    initial_reported_at = models.DateTimeField(_("initial report sent"), null=True, blank=True)
+    susar = models.BooleanField(_("SUSAR"), default=False)
+    susar_report_due = models.DateTimeField(_("SUSAR report due"), null=True, blank=True)
+    susar_reported_at = models.DateTimeField(_("SUSAR report sent"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
 
     objects = PatientChildQuerySet.as_manager()
     history = AuditedHistory()

@@ -16,6 +16,7 @@ from .registration import (
     patient_set_status,
     patient_update,
 )
+from .sae import adverse_event_set_expectedness, sae_escalate_overdue, sae_mark_reported
 from .safety import adverse_event_record, adverse_event_update
 from .screening import screening_record
 from .status import (
@@ -59,6 +60,9 @@ __all__ = [
     "require_reason",
     "adverse_event_record",
     "adverse_event_update",
+    "adverse_event_set_expectedness",
+    "sae_escalate_overdue",
+    "sae_mark_reported",
     "screening_record",
     "patient_complete",
     "patient_mark_lost",

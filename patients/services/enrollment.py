@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from notifications.clinical import enrollment_notify
 from sites.models import TrialSite
 from sites.roles import Perm
 from sites.scoping import has_perm
@@ -355,6 +356,7 @@ def patient_enroll(
             )
             visit_schedule_generate(enrollment=enrollment, acting_user=acting_user)
             response_recompute(patient=locked, acting_user=acting_user)
+            enrollment_notify(enrollment)  # outbox, same transaction
     patient.status = locked.status
     return enrollment
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.cache import cache
@@ -52,9 +53,20 @@ def response_recompute(*, patient: Patient, acting_user: Any = None) -> Response
 
 def statistics_invalidate(*, trial_id: int) -> None:
     """Dashboard figures are cached per trial under a version number; bumping it makes
-    every cached figure of the trial stale at once."""
+    every cached figure of the trial stale at once. A recomputation is then scheduled in
+    the background (coalesced: see ``trials.tasks``). With the cache unreachable the
+    change still stands: the failure is logged, never raised into the request."""
+    from trials.tasks import schedule_statistics_recompute
+
     key = f"trial-stats-version:{trial_id}"
     try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, None)
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, None)
+    except Exception as exc:  # Redis down: the data change must not fail
+        logging.getLogger(__name__).warning(
+            "statistics of trial %s not invalidated: %s", trial_id, exc
+        )
+        return
+    schedule_statistics_recompute(trial_id)

@@ -23,6 +23,7 @@ from trials.models import Intervention
 
 from ..models import AdverseEvent, AdverseEventCausality, Patient, Visit
 from .common import require_reason
+from .sae import sae_apply_deadlines, sae_notify
 from .visits import check_collecting, patient_enrollment, patient_local_today, patient_registered_on
 
 AE_FIELDS = (
@@ -242,6 +243,8 @@ def adverse_event_record(
     description: str = "",
     visit: Visit | None = None,
     causality: dict[int, str],
+    expected: bool | None = None,
+    awareness_at: datetime.datetime | None = None,
 ) -> AdverseEvent:
     """Record an adverse event (at a visit or any time) with its causality for each
     intervention of the patient's arm."""
@@ -275,13 +278,17 @@ def adverse_event_record(
                 patient=current,
                 recorded_by=acting_user,
                 recorded_by_username=acting_user.get_username(),
+                expected=expected,
                 **data,
             )
+            # Reporting deadlines, then the SAE notice in this same transaction (outbox).
+            sae_apply_deadlines(event, relatedness=causality.values(), awareness_at=awareness_at)
             event.save()
             for pk, relatedness in sorted((int(k), v) for k, v in causality.items()):
                 AdverseEventCausality(
                     adverse_event=event, intervention_id=pk, relatedness=relatedness
                 ).save()
+            sae_notify(event)
     return event
 
 
@@ -293,6 +300,7 @@ def adverse_event_update(
     _require(acting_user, adverse_event.patient)
     reason = require_reason(reason)
     causality = changes.pop("causality", None)
+    awareness_at = changes.pop("awareness_at", None)
     unknown = set(changes) - set(AE_FIELDS)
     if unknown:
         raise ValidationError({f: _("This field cannot be changed here.") for f in sorted(unknown)})
@@ -313,6 +321,11 @@ def adverse_event_update(
             for field, value in data.items():
                 setattr(current, field, value)
             current._change_reason = reason
+            sae_apply_deadlines(
+                current,
+                relatedness=causality.values() if causality is not None else None,
+                awareness_at=awareness_at,
+            )
             current.save()
             if causality is not None:
                 existing = {c.intervention_id: c for c in current.causality.all()}
@@ -326,4 +339,5 @@ def adverse_event_update(
                         row.relatedness = relatedness
                         row._change_reason = reason
                         row.save()
+            sae_notify(current)
     return current

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from audit.context import audit_context
 from audit.transitions import check_transition
+from notifications.clinical import visit_submitted_notify
 from sites.roles import Perm
 from sites.scoping import has_perm
 from trials.domain.schedule import VisitSpec, plan_visits
@@ -425,6 +426,8 @@ def visit_submit(
             current._change_reason = reason
         with audit_context(user=acting_user, reason=reason or _("Visit submitted")):
             current.save()
+            if not editing:
+                visit_submitted_notify(current)  # outbox, same transaction
             if current.vital_status == Visit.VitalStatus.ALIVE:
                 patient_update_last_known_alive(
                     patient=patient,
@@ -437,8 +440,10 @@ def visit_submit(
 
 def visit_mark_missed(*, visit: Visit, acting_user: Any, reason: str | None) -> Visit:
     """The patient did not come: the visit is kept as missed (it may still be submitted
-    later if it turns out it took place)."""
-    _require_data_entry(acting_user, visit.patient)
+    later if it turns out it took place). ``acting_user=None`` is the system (the daily
+    sweep, ``notifications.sweeps``), recorded as such in the history."""
+    if acting_user is not None:
+        _require_data_entry(acting_user, visit.patient)
     reason = require_reason(reason)
     with transaction.atomic():
         current = _lock_visit(visit)

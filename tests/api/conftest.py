@@ -12,8 +12,11 @@ from api.services import api_token_create
 def api_for() -> Any:
     """An APIClient authenticated with a fresh personal token of ``user``."""
 
+    made: list[Any] = []
+
     def make(user: Any) -> APIClient:
-        _token, raw = api_token_create(user=user, name=f"test-{user.pk}")
+        made.append(user)
+        _token, raw = api_token_create(user=user, name=f"test-{user.pk}-{len(made)}")
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
         return client

@@ -63,10 +63,12 @@ SEGMENT_MODEL = {
     "arms": "trials.arm",
     "interventions": "trials.intervention",
     "protocol-versions": "trials.protocolversion",
+    "consent-versions": "trials.consentversion",
+    "visit-definitions": "trials.visitdefinition",
     "sites": "trial_sites.site",
     "trial-sites": "trial_sites.trialsite",
     "tokens": "api.apitoken",
-    "exports": "notifications.export",
+    "exports": "exports.exportjob",
 }
 NAMED_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
 

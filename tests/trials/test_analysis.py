@@ -10,28 +10,56 @@ from trials.domain.analysis import DataCutError, analyze
 
 
 def lesion(lid, mm, *, organ="liver", target=True, nodal=False, ablated_on_study=False):
-    return {"lesion_id": lid, "organ": organ, "nodal": nodal, "baseline_mm": mm, "target": target,
-            "ablated": False, "ablated_on_study": ablated_on_study}
+    return {
+        "lesion_id": lid,
+        "organ": organ,
+        "nodal": nodal,
+        "baseline_mm": mm,
+        "target": target,
+        "ablated": False,
+        "ablated_on_study": ablated_on_study,
+    }
 
 
 def scan(date, sums, *, non_target="NONE", new="none", recorded=None):
-    return {"date": date, "baseline": False, "non_target": non_target, "new_lesions": new,
-            "recorded_response": recorded,
-            "measurements": [{"lesion_id": k, "diameter_mm": v, "state": "measured"} for k, v in sums.items()]}
+    return {
+        "date": date,
+        "baseline": False,
+        "non_target": non_target,
+        "new_lesions": new,
+        "recorded_response": recorded,
+        "measurements": [
+            {"lesion_id": k, "diameter_mm": v, "state": "measured"} for k, v in sums.items()
+        ],
+    }
 
 
 def patient(sid, arm, site, scans, *, baseline=100, death=None, alive=None):
-    return {"subject_id": sid, "arm": arm, "site": site, "enrolled_on": "2026-01-05",
-            "first_treatment_date": "2026-01-07", "death_date": death, "last_known_alive_date": alive,
-            "lesions": [lesion("T1", baseline)],
-            "assessments": [{"date": "2026-01-02", "baseline": True, "measurements": []}, *scans]}
+    return {
+        "subject_id": sid,
+        "arm": arm,
+        "site": site,
+        "enrolled_on": "2026-01-05",
+        "first_treatment_date": "2026-01-07",
+        "death_date": death,
+        "last_known_alive_date": alive,
+        "lesions": [lesion("T1", baseline)],
+        "assessments": [{"date": "2026-01-02", "baseline": True, "measurements": []}, *scans],
+    }
 
 
 def datacut(patients, **trial):
     return {
-        "format": "hbtrials-datacut", "format_version": 1, "cutoff_date": "2026-11-01",
-        "trial": {"protocol_code": "T", "response_criteria": "recist11",
-                  "confirmation_required": False, "min_sd_days": 42, **trial},
+        "format": "hbtrials-datacut",
+        "format_version": 1,
+        "cutoff_date": "2026-11-01",
+        "trial": {
+            "protocol_code": "T",
+            "response_criteria": "recist11",
+            "confirmation_required": False,
+            "min_sd_days": 42,
+            **trial,
+        },
         "arms": [{"code": "A"}, {"code": "B"}],
         "sites": [{"code": "S1", "enrollment_target": 5}, {"code": "S2", "enrollment_target": 5}],
         "patients": patients,
@@ -39,16 +67,31 @@ def datacut(patients, **trial):
 
 
 def test_bor_pfs_os_and_rates():
-    cut = datacut([
-        # PR at week 6 then PD at week 18 (from nadir 60 to 80: +33%, +20 mm)
-        patient("P1", "A", "S1", [scan("2026-02-18", {"T1": 60}), scan("2026-04-01", {"T1": 60}),
-                                  scan("2026-05-13", {"T1": 80})]),
-        # SD, alive
-        patient("P2", "B", "S2", [scan("2026-02-18", {"T1": 90}), scan("2026-04-01", {"T1": 95})],
-                alive="2026-10-01"),
-        # early PD then death
-        patient("P3", "B", "S1", [scan("2026-02-18", {"T1": 130})], death="2026-03-01"),
-    ])
+    cut = datacut(
+        [
+            # PR at week 6 then PD at week 18 (from nadir 60 to 80: +33%, +20 mm)
+            patient(
+                "P1",
+                "A",
+                "S1",
+                [
+                    scan("2026-02-18", {"T1": 60}),
+                    scan("2026-04-01", {"T1": 60}),
+                    scan("2026-05-13", {"T1": 80}),
+                ],
+            ),
+            # SD, alive
+            patient(
+                "P2",
+                "B",
+                "S2",
+                [scan("2026-02-18", {"T1": 90}), scan("2026-04-01", {"T1": 95})],
+                alive="2026-10-01",
+            ),
+            # early PD then death
+            patient("P3", "B", "S1", [scan("2026-02-18", {"T1": 130})], death="2026-03-01"),
+        ]
+    )
     stats = analyze(cut)
     rates = stats["overall"]["rates"]
     assert rates["counts"] == {"CR": 0, "PR": 1, "SD": 1, "NON-CR/NON-PD": 0, "PD": 1, "NE": 0}
@@ -66,8 +109,9 @@ def test_bor_pfs_os_and_rates():
 
 
 def test_blinded_statistics_hide_arm_level_figures():
-    stats = analyze(datacut([patient("P1", "A", "S1", [scan("2026-02-18", {"T1": 60})])]),
-                    arm_level=False)
+    stats = analyze(
+        datacut([patient("P1", "A", "S1", [scan("2026-02-18", {"T1": 60})])]), arm_level=False
+    )
     assert "by_arm" not in stats and "waterfall" not in stats and "comparisons" not in stats
     assert stats["overall"]["rates"]["evaluable"] == 1
 

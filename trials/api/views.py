@@ -4,6 +4,7 @@ from django_filters import rest_framework as filters
 from rest_framework import viewsets
 
 from api.base import ScopedViewSetMixin
+from api.filters import IdMultipleChoiceFilter
 
 from ..models import Arm, Intervention, ProtocolVersion, Trial
 from . import serializers
@@ -27,6 +28,8 @@ class ArmViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class InterventionFilter(filters.FilterSet):
+    arms = IdMultipleChoiceFilter(queryset=Arm.objects.all())
+
     class Meta:
         model = Intervention
         fields = ["trial", "kind", "arms"]

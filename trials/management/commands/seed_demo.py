@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from audit.context import audit_context
+from notifications.services import notifications_muted
 from trials.demo import DEMO_PASSWORD, DemoBuilder
 
 
@@ -25,7 +26,8 @@ class Command(BaseCommand):
         builder = DemoBuilder(
             sites=options["sites"], patients_per_site=options["patients_per_site"]
         )
-        with audit_context(reason="Demo data", origin="shell"):
+        # Demo history notifies nobody (no mails for years of made-up visits and SAEs).
+        with audit_context(reason="Demo data", origin="shell"), notifications_muted():
             result = builder.build()
         self.stdout.write(
             self.style.SUCCESS(

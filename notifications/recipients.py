@@ -1,0 +1,116 @@
+"""Who receives a notification, each with the language they read.
+
+Recipients are active staff with an email address and an active membership of the
+right role; safety contacts of a trial (plain addresses, no account) read English.
+"""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db.models import Q
+
+from sites.models import Membership
+from sites.roles import Role
+
+from .services import user_language
+
+Recipient = tuple[str, str]  # (email, language)
+
+
+def _add(out: dict[str, str], email: str, language: str) -> None:
+    email = (email or "").strip()
+    if email and email.lower() not in {e.lower() for e in out}:
+        out[email] = language
+
+
+def staff_recipients(
+    *, roles: Iterable[str], trial: Any = None, trial_site: Any = None
+) -> list[Recipient]:
+    """Active members holding one of ``roles``: trial roles on ``trial``, site roles on
+    ``trial_site`` (or, with only ``trial`` given, on any site of the trial)."""
+    roles = set(roles)
+    qs = (
+        Membership.objects.filter(is_active=True, role__in=roles, user__is_active=True)
+        .exclude(user__email="")
+        .select_related("user__staff_profile")
+        .order_by("user__username", "pk")
+    )
+    site_roles = {Role.COORDINATOR, Role.SITE_INVESTIGATOR} & roles
+    trial_roles = {Role.LEAD_INVESTIGATOR, Role.MONITOR} & roles
+    where = Q(pk__in=[])
+    if trial_roles and trial is not None:
+        where |= Q(role__in=trial_roles, trial=trial)
+    if site_roles:
+        if trial_site is not None:
+            where |= Q(role__in=site_roles, trial_site=trial_site)
+        elif trial is not None:
+            where |= Q(role__in=site_roles, trial_site__trial=trial)
+    out: dict[str, str] = {}
+    for membership in qs.filter(where):
+        _add(out, membership.user.email, user_language(membership.user))
+    return list(out.items())
+
+
+def user_recipient(user: Any) -> list[Recipient]:
+    if user is None or not getattr(user, "email", "") or not user.is_active:
+        return []
+    return [(user.email, user_language(user))]
+
+
+def safety_contact_addresses(trial: Any) -> list[str]:
+    """The valid addresses of ``Trial.safety_contacts`` (one per line; commas and
+    semicolons tolerated); anything that is not an address is ignored."""
+    out = []
+    text = (getattr(trial, "safety_contacts", "") or "").replace(",", "\n").replace(";", "\n")
+    for line in text.splitlines():
+        address = line.strip()
+        if not address:
+            continue
+        try:
+            validate_email(address)
+        except ValidationError:
+            continue
+        if address.lower() not in {a.lower() for a in out}:
+            out.append(address)
+    return out
+
+
+def merge(*groups: Iterable[Recipient]) -> list[Recipient]:
+    """Recipients of several groups, each address once (its first language wins)."""
+    out: dict[str, str] = {}
+    for group in groups:
+        for email, language in group:
+            _add(out, email, language)
+    return list(out.items())
+
+
+def safety_contacts(trial: Any) -> list[Recipient]:
+    return [(a, settings.LANGUAGE_CODE) for a in safety_contact_addresses(trial)]
+
+
+def site_zone(trial_site: Any) -> datetime.tzinfo:
+    try:
+        return zoneinfo.ZoneInfo(trial_site.site.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, AttributeError):
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def local_time(value: datetime.datetime | None, trial_site: Any) -> str:
+    """A time as the site reads it, with its zone: "2026-03-02 14:05 (Asia/Shanghai)"."""
+    if value is None:
+        return "—"
+    zone = site_zone(trial_site)
+    return f"{value.astimezone(zone):%Y-%m-%d %H:%M} ({zone})"
+
+
+def absolute_url(path: str) -> str:
+    """``SITE_URL`` + path, so a mail links to the page (a bare path without it)."""
+    base = (getattr(settings, "SITE_URL", "") or "").rstrip("/")
+    return f"{base}{path}"

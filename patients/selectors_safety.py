@@ -1,0 +1,113 @@
+"""Reads for the safety page: open serious adverse events by deadline, and adverse-event
+incidence by worst grade per arm."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q
+
+from sites.roles import Perm
+from sites.scoping import has_perm
+from trials.domain import safety as rules
+from trials.models import Trial
+
+from .models import AdverseEvent, AdverseEventCausality, Enrollment
+from .services.sae import may_record_report
+
+ALL = "all"
+
+
+@dataclass
+class OpenSae:
+    event: AdverseEvent
+    deadlines: list[rules.Deadline]
+    needs_expectedness: bool
+    can_report_initial: bool
+    can_report_susar: bool
+
+    @property
+    def nearest(self) -> rules.Deadline | None:
+        return self.deadlines[0] if self.deadlines else None
+
+
+def open_saes(*, user: Any, trial: Trial | None, now: datetime.datetime) -> list[OpenSae]:
+    """Serious events the user may see with a report outstanding, or related ones whose
+    expectedness is not yet assessed; the nearest deadline first (overdue ones lead)."""
+    related = AdverseEventCausality.objects.filter(
+        adverse_event=OuterRef("pk"), relatedness__in=rules.RELATED
+    )
+    qs = (
+        AdverseEvent.objects.visible_to(user)
+        .filter(serious=True)
+        .annotate(is_related=Exists(related))
+        .filter(
+            Q(initial_reported_at__isnull=True)
+            | Q(susar=True, susar_reported_at__isnull=True)
+            | Q(expected__isnull=True, is_related=True)
+        )
+        .select_related("patient__trial_site__site", "patient__trial_site__trial")
+    )
+    if trial is not None:
+        qs = qs.filter(patient__trial_site__trial=trial)
+    rows = []
+    for event in qs:
+        deadlines = rules.open_deadlines(
+            initial_report_due=event.initial_report_due,
+            initial_reported_at=event.initial_reported_at,
+            susar_report_due=event.susar_report_due,
+            susar_reported_at=event.susar_reported_at,
+            now=now,
+        )
+        rows.append(
+            OpenSae(
+                event=event,
+                deadlines=deadlines,
+                needs_expectedness=event.expected is None and event.is_related,
+                can_report_initial=may_record_report(user, event, rules.INITIAL),
+                can_report_susar=event.susar and may_record_report(user, event, rules.SUSAR),
+            )
+        )
+    far = datetime.datetime.max.replace(tzinfo=datetime.UTC)
+    rows.sort(key=lambda r: (r.nearest.due if r.nearest else far, r.event.pk))
+    return rows
+
+
+def arms_visible(*, user: Any, trial: Trial) -> bool:
+    """Aggregates by arm are shown unless the trial is blinded and the user is too."""
+    return not trial.is_blinded or has_perm(user, Perm.VIEW_UNBLINDED, trial=trial)
+
+
+def ae_incidence(*, user: Any, trial: Trial) -> dict[str, Any]:
+    """Patients with any adverse event and by worst CTCAE grade, per arm (one group for
+    blinded users), as numbers and percentages of the enrolled patients the user may
+    see. Three queries: arms, enrollments, adverse events."""
+    by_arm = arms_visible(user=user, trial=trial)
+    arms = list(trial.arms.order_by("code")) if by_arm else []
+    enrollments = list(
+        Enrollment.objects.visible_to(user).filter(trial=trial).values_list("patient_id", "arm_id")
+    )
+    group_of = {patient: (arm if by_arm else ALL) for patient, arm in enrollments}
+    enrolled: dict[Any, int] = {a.pk: 0 for a in arms} if by_arm else {ALL: 0}
+    for group in group_of.values():
+        enrolled[group] = enrolled.get(group, 0) + 1
+    events = [
+        (group_of[patient], patient, grade)
+        for patient, grade in AdverseEvent.objects.visible_to(user)
+        .filter(patient_id__in=list(group_of))
+        .values_list("patient_id", "grade")
+    ]
+    table = rules.worst_grade_incidence(events, enrolled)
+    rows = []
+    for arm in arms:
+        rows.append({"label": str(arm), "code": arm.code, **table[arm.pk]})
+    if by_arm and len(arms) > 1 or not by_arm:
+        overall = rules.worst_grade_incidence(
+            [(ALL, p, g) for _group, p, g in events], {ALL: len(group_of)}
+        )[ALL]
+        rows.append({"label": None, "code": ALL, **overall})
+    for row in rows:
+        row["grade_list"] = [(g, *row["grades"][g]) for g in range(1, 6)]
+    return {"by_arm": by_arm, "rows": rows, "enrolled": len(group_of)}

@@ -1,0 +1,124 @@
+"""Dashboard statistics recomputed in the background after the data changes: a burst of
+changes queues one task, which fills the cache the dashboard then reads."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+
+from patients.services.response import statistics_invalidate
+from sites.scoping import scope_for
+from trials import selectors_stats
+from trials import tasks as stats_tasks
+from trials.selectors_stats import trial_statistics_for
+
+from .helpers_dashboard import arms, make_patient
+
+RESPONDER = (-35, -40)
+
+
+@pytest.fixture
+def with_broker():
+    """Celery as with a broker configured (whatever this run's environment says)."""
+    from config.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    yield
+    app.conf.task_always_eager = before
+
+
+@pytest.fixture
+def queued(monkeypatch, trial, with_broker):
+    """A broker that records what is queued (no worker needed)."""
+    calls = []
+    monkeypatch.setattr(
+        stats_tasks.recompute_trial_statistics,
+        "apply_async",
+        lambda args, countdown: calls.append((args, countdown)),
+    )
+    cache.delete(stats_tasks.pending_key(trial.pk))
+    yield calls
+    cache.delete(stats_tasks.pending_key(trial.pk))
+
+
+@pytest.fixture
+def seeded(trial, trial_site_a, trial_site_b):
+    arm_a, arm_b = arms(trial)
+    for _ in range(2):
+        make_patient(trial_site_a, arm_a, changes=RESPONDER)
+        make_patient(trial_site_b, arm_b)
+
+
+def test_a_burst_of_changes_queues_one_recomputation(
+    trial, queued, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(5):
+            statistics_invalidate(trial_id=trial.pk)
+    assert queued == [((trial.pk,), stats_tasks.RECOMPUTE_COUNTDOWN)]
+    # The task clears the pending flag first: a change after it starts queues again.
+    stats_tasks.recompute_trial_statistics(trial.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        statistics_invalidate(trial_id=trial.pk)
+    assert len(queued) == 2
+
+
+def test_the_dashboard_is_served_from_what_the_task_computed(
+    trial,
+    seeded,
+    lead_investigator,
+    investigator_site_a,
+    queued,
+    monkeypatch,
+    django_assert_num_queries,
+):
+    statistics_invalidate(trial_id=trial.pk)
+    assert stats_tasks.recompute_trial_statistics(trial.pk) == 3  # all sites, SA, SB
+    computed = trial_statistics_for(trial=trial, user=lead_investigator)["computed_at"]
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("recomputed on demand")
+
+    monkeypatch.setattr(selectors_stats.analysis, "trial_statistics", not_again)
+    scope_for(lead_investigator)  # memberships, once per user object
+    with django_assert_num_queries(0):
+        stats = trial_statistics_for(trial=trial, user=lead_investigator)
+    assert stats["computed_at"] == computed and stats["overall"]["rates"]["enrolled"] == 4
+    site = trial_statistics_for(trial=trial, user=lead_investigator, site_code="SA")
+    assert site["overall"]["rates"]["enrolled"] == 2
+    # A site investigator's own-site figures and trial-level aggregates come cached too.
+    assert trial_statistics_for(trial=trial, user=investigator_site_a)["trial_level"]
+
+
+def test_blinded_trial_precomputes_blinded_and_unblinded_sets(trial, seeded, queued):
+    trial.blinding = "blinded"
+    trial.save()
+    assert stats_tasks.statistics_precompute(trial.pk) == 6
+
+
+def test_broker_down_means_computed_on_demand(
+    trial, seeded, lead_investigator, monkeypatch, django_capture_on_commit_callbacks, with_broker
+):
+    cache.delete(stats_tasks.pending_key(trial.pk))
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError("broker unreachable")
+
+    monkeypatch.setattr(stats_tasks.recompute_trial_statistics, "apply_async", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        statistics_invalidate(trial_id=trial.pk)  # no error
+    assert cache.get(stats_tasks.pending_key(trial.pk)) is None  # the next change retries
+    stats = trial_statistics_for(trial=trial, user=lead_investigator)
+    assert stats["overall"]["rates"]["enrolled"] == 4
+
+
+def test_eager_mode_queues_nothing(trial):
+    from config.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        assert stats_tasks.schedule_statistics_recompute(trial.pk) is False
+    finally:
+        app.conf.task_always_eager = before
