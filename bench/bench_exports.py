@@ -36,7 +36,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+import common  # bench/common.py (this folder is on sys.path when run as a script)
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -53,36 +54,7 @@ LESIONS = 3
 
 
 def prepare_database() -> tuple[str, Callable[[], None], str]:
-    """A fresh benchmark database; returns (url, cleanup, label)."""
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://", "pgsql://")):
-        import psycopg
-
-        parts = urlsplit(url)
-        admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-        bench_url = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-
-        def cleanup() -> None:
-            from django.db import connections
-
-            connections.close_all()
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-
-        return bench_url, cleanup, f"PostgreSQL (database {BENCH_DB}, dropped afterwards)"
-    directory = tempfile.mkdtemp(prefix="hbtrials-bench-exports-")
-    path = Path(directory) / "bench.sqlite3"
-
-    def cleanup() -> None:
-        from django.db import connections
-
-        connections.close_all()
-        shutil.rmtree(directory, ignore_errors=True)
-
-    return f"sqlite:///{path}", cleanup, f"SQLite (temporary file {path})"
+    return common.prepare_database(BENCH_DB)
 
 
 def setup_django(url: str, media: str) -> None:

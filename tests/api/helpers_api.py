@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from docs.api_example import EXAMPLE_ANSWERS
 from patients.models import (
     AdverseEvent,
     AdverseEventCausality,
@@ -28,35 +29,8 @@ from ..patients.helpers_visits import setup_protocol
 
 TODAY = datetime.date.today()
 
-#: Every default iCCA criterion met (JSON as a client sends it).
-FULL_ANSWERS: dict[str, Any] = {
-    "histology": "icca",
-    "histology_confirmed": True,
-    "unresectable": True,
-    "metastatic": False,
-    "measurable_lesion_count": 2,
-    "prior_systemic_therapy": False,
-    "prior_checkpoint_inhibitor": False,
-    "prior_radiotherapy": False,
-    "prior_major_surgery": False,
-    "prior_local_therapy": False,
-    "other_malignancy": False,
-    "cns_metastases": False,
-    "child_pugh_class": "A",
-    "ecog": 1,
-    "life_expectancy_weeks": 24,
-    "platelets": 150,
-    "neutrophils": 3.2,
-    "haemoglobin": 125,
-    "bilirubin": 12,
-    "bilirubin_uln": 21,
-    "alt": 40,
-    "alt_uln": 40,
-    "ast": 35,
-    "ast_uln": 40,
-    "creatinine": 70,
-    "creatinine_uln": 104,
-}
+#: Every default iCCA criterion met (JSON as a client sends it): the README example's.
+FULL_ANSWERS: dict[str, Any] = dict(EXAMPLE_ANSWERS)
 
 #: A resident patient, as posted to ``/api/v1/patients/``.
 REGISTER: dict[str, Any] = {
