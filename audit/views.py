@@ -67,6 +67,8 @@ def history_view(request: HttpRequest, label: str, pk: str) -> HttpResponse:
     if not hasattr(model.objects, "visible_to"):
         raise Http404
     obj = get_visible_or_404(model, request.user, pk=pk)
+    if hasattr(obj, "history_visible_to") and not obj.history_visible_to(request.user):
+        raise Http404
     masked: set[str] = set()
     if hasattr(obj, "identity_visible_to") and not obj.identity_visible_to(request.user):
         masked = set(getattr(model, "IDENTITY_FIELDS", ()))

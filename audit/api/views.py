@@ -54,8 +54,12 @@ class HistoryView(ApiViewMixin, APIView):
             raise Http404 from exc
         if model._meta.app_label not in PROJECT_APPS or not hasattr(model, "history"):
             raise Http404
+        if not hasattr(model.objects, "visible_to"):  # e.g. a many-to-many history table
+            raise Http404
         obj = model.objects.visible_to(request.user).filter(pk=pk).first()
         if obj is None:
+            raise Http404
+        if hasattr(obj, "history_visible_to") and not obj.history_visible_to(request.user):
             raise Http404
         masked = set()
         if hasattr(obj, "identity_visible_to") and not obj.identity_visible_to(request.user):

@@ -13,6 +13,7 @@ from .. import services
 from ..identity import document_hash
 from ..models import Patient
 from . import serializers
+from .records import IdFilter
 
 IDEMPOTENCY_PARAM = OpenApiParameter(
     "Idempotency-Key",
@@ -31,7 +32,7 @@ class PatientFilter(filters.FilterSet):
     )
     registered_after = filters.DateFilter(field_name="registered_at", lookup_expr="date__gte")
     registered_before = filters.DateFilter(field_name="registered_at", lookup_expr="date__lte")
-    trial = filters.NumberFilter(field_name="trial_site__trial")
+    trial = IdFilter(field_name="trial_site__trial", label="Trial id")
 
     class Meta:
         model = Patient

@@ -107,7 +107,7 @@ def ae_new(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         initial = {}
         visit_id = request.GET.get("visit", "")
-        visit = visits.filter(pk=visit_id).first() if visit_id.isdigit() else None
+        visit = visits.filter(pk=visit_id).first() if visit_id.isdecimal() else None
         if visit is not None:
             initial["visit"] = visit.pk
             if visit.actual_date:

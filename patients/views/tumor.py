@@ -125,7 +125,7 @@ def assessment_baseline(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("patients:assessment_detail", pk=assessment.pk)
     else:
         initial = {"method": TumorAssessment.Method.CT}
-        if visit_id and visit_id.isdigit():
+        if visit_id and visit_id.isdecimal():
             initial["visit"] = Visit.objects.filter(patient=patient, pk=int(visit_id)).first()
         form = BaselineForm(initial=initial, patient=patient)
         formset = LesionFormSet(prefix="lesions")
@@ -160,7 +160,7 @@ def assessment_new(request: HttpRequest, pk: int) -> HttpResponse:
     if baseline is None:
         messages.info(request, _("Record the baseline assessment before any follow-up."))
         url = reverse("patients:assessment_baseline", args=[patient.pk])
-        if request.GET.get("visit", "").isdigit():
+        if request.GET.get("visit", "").isdecimal():
             url += f"?visit={request.GET['visit']}"
         return redirect(url)
     targets = _targets(patient)
@@ -183,7 +183,7 @@ def assessment_new(request: HttpRequest, pk: int) -> HttpResponse:
             "new_lesions": TumorAssessment.NewLesions.NONE,
         }
         visit_id = request.GET.get("visit", "")
-        if visit_id.isdigit():
+        if visit_id.isdecimal():
             visit = Visit.objects.filter(patient=patient, pk=int(visit_id)).first()
             if visit is not None:
                 initial["visit"] = visit

@@ -153,3 +153,41 @@ def _form_data(patient, **overrides):
         data["is_expatriate"] = "on"
     data.update(overrides)
     return data
+
+
+def test_causality_history_hides_the_intervention_of_a_blinded_arm(
+    client, trial, patient_a, coordinator_site_a, lead_investigator
+):
+    # A causality row names one intervention of the patient's arm: its history page (whose
+    # title is the row) revealed the allocation of a blinded trial to the site staff.
+    from patients.models import AdverseEventCausality
+    from patients.services.safety import adverse_event_record
+    from patients.services.visits import patient_local_today
+    from tests.patients.helpers_visits import enroll, setup_protocol
+    from tests.patients.test_adverse_events import ae_data
+
+    protocol = setup_protocol(trial)
+    enroll(patient_a, coordinator_site_a, protocol["arm"])
+    names = ("Cryoablation", "Lenvatinib", "Toripalimab")
+    causality = {protocol["interventions"][n].pk: "unlikely" for n in names}
+    today = patient_local_today(patient_a)
+    adverse_event_record(
+        patient=patient_a, acting_user=coordinator_site_a, **ae_data(today, causality)
+    )
+    row = AdverseEventCausality.objects.get(intervention__name="Cryoablation")
+    urls = [
+        reverse("audit:history", args=["patients.adverseeventcausality", row.pk]),
+        f"/api/v1/history/patients.adverseeventcausality/{row.pk}/",
+    ]
+    client.force_login(coordinator_site_a)
+    assert "Cryoablation" in client.get(urls[0]).content.decode()  # open-label: shown
+
+    trial.blinding = trial.Blinding.BLINDED
+    trial.save()
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "Cryoablation" not in response.content.decode()
+    client.force_login(lead_investigator)  # holds the unblinded view
+    assert "Cryoablation" in client.get(urls[0]).content.decode()
+    assert client.get(urls[1]).status_code == 200
