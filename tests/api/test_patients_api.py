@@ -176,3 +176,23 @@ def test_schema_and_docs_are_served_offline(client):
     docs = client.get("/api/docs/")
     assert docs.status_code == 200 and b"swagger-ui" in docs.content
     assert b"cdn" not in docs.content.lower()
+
+
+def test_blinded_trial_hides_which_arm_gets_which_intervention(
+    api_for, coordinator_site_a, lead_investigator, trial
+):
+    from tests.factories import ArmFactory
+    from trials.models import Intervention
+
+    arm = ArmFactory(trial=trial, code="A")
+    drug = Intervention.objects.create(trial=trial, kind="drug", name="Cryoablation")
+    drug.arms.add(arm)
+    trial.blinding = "blinded"
+    trial.save()
+    coordinator = api_for(coordinator_site_a)
+    body = coordinator.get(f"/api/v1/interventions/{drug.pk}/").json()
+    assert body["arms"] is None and body["name"] == "Cryoablation"
+    assert coordinator.get(f"/api/v1/interventions/?arms={arm.pk}").json()["count"] == 0
+    lead = api_for(lead_investigator)
+    assert lead.get(f"/api/v1/interventions/{drug.pk}/").json()["arms"] == [arm.pk]
+    assert lead.get(f"/api/v1/interventions/?arms={arm.pk}").json()["count"] == 1

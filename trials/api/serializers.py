@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
+
+from sites.roles import Perm
+from sites.scoping import has_perm
 
 from ..models import Arm, Intervention, ProtocolVersion, Trial
 
@@ -12,9 +17,23 @@ class ArmSerializer(serializers.ModelSerializer):
 
 
 class InterventionSerializer(serializers.ModelSerializer):
+    """``arms`` is null in a blinded trial for users without the unblinded view: which
+    interventions an arm receives would reveal a patient's allocation."""
+
     class Meta:
         model = Intervention
         fields = ["id", "trial", "arms", "kind", "name", "dose", "route", "schedule", "description"]
+
+    def to_representation(self, instance: Intervention) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if (
+            request is not None
+            and instance.trial.is_blinded
+            and not has_perm(request.user, Perm.VIEW_UNBLINDED, trial=instance.trial)
+        ):
+            data["arms"] = None
+        return data
 
 
 class ProtocolVersionSerializer(serializers.ModelSerializer):

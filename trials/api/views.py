@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django_filters import rest_framework as filters
 from rest_framework import viewsets
 
 from api.base import ScopedViewSetMixin
 from api.filters import IdMultipleChoiceFilter
+from sites.roles import Perm
+from sites.scoping import has_perm
 
 from ..models import Arm, Intervention, ProtocolVersion, Trial
 from . import serializers
@@ -27,12 +31,28 @@ class ArmViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     ordering = ["trial", "code"]
 
 
+def blinded_trials_hidden_from(user: Any) -> list[int]:
+    """Blinded trials whose arm composition this user may not see."""
+    return [
+        t.pk
+        for t in Trial.objects.filter(blinding=Trial.Blinding.BLINDED).only("pk")
+        if not has_perm(user, Perm.VIEW_UNBLINDED, trial=t)
+    ]
+
+
 class InterventionFilter(filters.FilterSet):
-    arms = IdMultipleChoiceFilter(queryset=Arm.objects.all())
+    arms = IdMultipleChoiceFilter(queryset=Arm.objects.all(), method="filter_arms")
 
     class Meta:
         model = Intervention
         fields = ["trial", "kind", "arms"]
+
+    def filter_arms(self, qs: Any, name: str, value: Any) -> Any:
+        # Which interventions an arm gets would reveal the allocation of a blinded trial.
+        if not value:
+            return qs
+        hidden = blinded_trials_hidden_from(self.request.user)
+        return qs.filter(arms__in=value).exclude(trial__in=hidden).distinct()
 
 
 class InterventionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
@@ -42,7 +62,7 @@ class InterventionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     ordering = ["trial", "name"]
 
     def optimize(self, qs):  # noqa: ANN001, ANN201
-        return qs.prefetch_related("arms")
+        return qs.select_related("trial").prefetch_related("arms")
 
 
 class ProtocolVersionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
