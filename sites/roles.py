@@ -25,7 +25,6 @@ class Role(models.TextChoices):
 SITE_ROLES = frozenset({Role.COORDINATOR, Role.SITE_INVESTIGATOR})
 TRIAL_ROLES = frozenset({Role.LEAD_INVESTIGATOR, Role.MONITOR})
 GLOBAL_ROLES = frozenset({Role.DATA_MANAGER, Role.ADMINISTRATOR})
-STAFF_ROLES = frozenset({Role.DATA_MANAGER, Role.ADMINISTRATOR})  # may use the admin
 
 
 class Perm(StrEnum):

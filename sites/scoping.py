@@ -95,12 +95,6 @@ def has_perm(user: Any, perm: Perm, *, trial_site: Any = None, trial: Any = None
     return False
 
 
-def roles_of(user: Any) -> set[str]:
-    if getattr(user, "is_superuser", False):
-        return {"administrator"}
-    return {m.role for m in scope_for(user).memberships}
-
-
 class ScopedQuerySet(models.QuerySet):
     """Base queryset: subclasses name the paths from the model to its trial / trial-site.
 
