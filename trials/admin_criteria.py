@@ -19,6 +19,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from config.json_limits import MAX_JSON_DEPTH, too_deep
 from sites.admin_base import ReasonForChangeForm, ScopedAdmin
 
 from .domain.eligibility import DERIVED_FIELDS, FIELD_CATALOGUE, OPERATORS, validate_rule
@@ -42,6 +43,12 @@ class RuleField(forms.JSONField):
             return super().to_python(value)
         if isinstance(value, list | dict | int | float):
             return value
+        if too_deep(value):
+            raise ValidationError(
+                _("The rule nests deeper than %(limit)d levels."),
+                code="invalid",
+                params={"limit": MAX_JSON_DEPTH},
+            )
         try:
             return json.loads(value)
         except json.JSONDecodeError as exc:
