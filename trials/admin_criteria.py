@@ -70,12 +70,15 @@ class RuleField(forms.JSONField):
 class EligibilityCriterionForm(ReasonForChangeForm):
     rule = RuleField(
         label=_("rule"),
-        widget=forms.Textarea(attrs={"rows": 14, "cols": 80, "style": "font-family:monospace"}),
+        widget=forms.Textarea(attrs={"rows": 14, "cols": 80, "class": "rule-json"}),
     )
 
     class Meta:
         model = EligibilityCriterion
         exclude = ("trial",)  # always the protocol version's trial
+
+    class Media:
+        css = {"all": ["css/admin_rules.css"]}  # no inline style (Content-Security-Policy)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

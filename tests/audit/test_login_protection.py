@@ -75,8 +75,9 @@ def test_lockout_message_is_translated(client, account):
 def test_wrong_unblinding_passwords_count_towards_the_lockout(client, account):
     """The unblinding page re-checks the password through the authentication backends, so
     guessing there is limited like guessing at the login page."""
-    from patients.services.unblinding import _password_confirmed
     from django.test import RequestFactory
+
+    from patients.services.unblinding import _password_confirmed
 
     for _ in range(5):
         request = RequestFactory().post("/patients/enrollments/1/unblind/", REMOTE_ADDR=PEER)
