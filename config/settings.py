@@ -204,6 +204,10 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+# Access-log months older than this are copied to ACCESS_LOG_ARCHIVE_DIR (gzip + SHA-256)
+# by the daily archive job; the rows stay (deleting them is a maintenance-role task).
+ACCESS_LOG_ARCHIVE_AFTER_DAYS = env.int("ACCESS_LOG_ARCHIVE_AFTER_DAYS", default=365)
+ACCESS_LOG_ARCHIVE_DIR = env.path("ACCESS_LOG_ARCHIVE_DIR", default=VAR_DIR / "archive")
 # Data exports (MEDIA_ROOT/exports/) are deleted this many hours after they are ready.
 EXPORT_TTL_HOURS = env.int("EXPORT_TTL_HOURS", default=72)
 
@@ -263,6 +267,15 @@ CELERY_BEAT_SCHEDULE: dict = {
     "sae-escalate": {"task": "notifications.tasks.sae_escalate", "schedule": 900.0},
     "flush-outbox": {"task": "notifications.tasks.flush_outbox", "schedule": 60.0},
     "expire-exports": {"task": "exports.tasks.expire_exports", "schedule": 3600.0},
+    # Retention (audit/retention.py): 03:00 and 03:30 Asia/Shanghai.
+    "clear-expired-sessions": {
+        "task": "audit.tasks.clear_expired_sessions",
+        "schedule": crontab(hour=19, minute=0),
+    },
+    "archive-access-log": {
+        "task": "audit.tasks.archive_access_log",
+        "schedule": crontab(hour=19, minute=30),
+    },
 }
 
 REST_FRAMEWORK = {
