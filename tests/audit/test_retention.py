@@ -49,7 +49,8 @@ def test_old_access_log_months_are_archived_once_with_their_hash(db, settings, t
         "access-log-2025-03.jsonl.gz",
     ]
     january = tmp_path / "access-log-2025-01.jsonl.gz"
-    rows = [json.loads(line) for line in gzip.open(january, "rt")]
+    with gzip.open(january, "rt") as fh:
+        rows = [json.loads(line) for line in fh]
     assert [r["username"] for r in rows] == ["jan-a", "jan-b"]
     assert rows[0]["ip"] == "203.0.113.7" and rows[0]["event"] == "login"
     digest, name = (tmp_path / "access-log-2025-01.jsonl.gz.sha256").read_text().split()
