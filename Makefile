@@ -4,14 +4,34 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run serve test worker lint format bench messages clean
+.PHONY: install run serve test worker lint format bench messages clean lock lock-upgrade backup restore
 
-$(STAMP): pyproject.toml
+# The environment is exactly requirements.lock (versions and hashes, see README
+# "Reproducible installs"); the project itself is installed on top without dependencies.
+$(STAMP): pyproject.toml requirements.lock scripts/check_lock.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python scripts/check_lock.py
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# Refresh requirements.lock from pyproject.toml: versions already locked are kept (only
+# new or changed requirements are resolved), so the result is the same on every run;
+# `make lock-upgrade` moves everything to the newest allowed versions.
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal \
+	--python-version 3.11 --custom-compile-command "make lock" --quiet -o requirements.lock
+
+$(BIN)/uv:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv>=0.5"
+
+lock: $(BIN)/uv
+	$(UV_COMPILE)
+
+lock-upgrade: $(BIN)/uv
+	$(UV_COMPILE) --upgrade
 
 run: install
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput

@@ -1,6 +1,6 @@
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from api.fallback import ApiNotFound
@@ -50,7 +50,7 @@ urlpatterns = [
     path("schema/", login_not_required(SpectacularAPIView.as_view()), name="schema"),
     path(
         "docs/",
-        login_not_required(SpectacularSwaggerView.as_view(url_name="schema")),
+        login_not_required(SpectacularSwaggerSplitView.as_view(url_name="schema")),
         name="swagger-ui",
     ),
     # last: any other /api/ path is a JSON 404 (401 without credentials), never HTML

@@ -38,6 +38,7 @@ class AccessLog(models.Model):
         LOGIN = "login", _("Logged in")
         LOGOUT = "logout", _("Logged out")
         LOGIN_FAILED = "login_failed", _("Failed login")
+        LOCKED_OUT = "locked_out", _("Login refused: account locked")
         VIEW = "view", _("Viewed a record")
         EXPORT = "export", _("Exported data")
         DOWNLOAD = "download", _("Downloaded a file")

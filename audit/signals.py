@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from simple_history.signals import pre_create_historical_record
@@ -44,6 +45,12 @@ def on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 @receiver(user_logged_out)
 def on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     _log("logout", request, user)
+
+
+@receiver(user_locked_out)
+def on_locked_out(sender: Any, request: Any = None, username: str = "", **kwargs: Any) -> None:
+    """django-axes refused a login (limit reached, or an attempt during the cool-off)."""
+    _log("locked_out", request, None, str(username or "")[:150])
 
 
 @receiver(user_login_failed)

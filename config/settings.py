@@ -5,6 +5,7 @@ run eagerly and the cache is local memory, so a fresh clone needs no services.
 Outside DEBUG, every secret must come from the environment.
 """
 
+import datetime
 import sys
 from pathlib import Path
 
@@ -67,6 +68,8 @@ INSTALLED_APPS = [
     "notifications",
     "api",
     "exports",
+    "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -84,6 +87,10 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "audit.middleware.AuditContextMiddleware",
     "sites.middleware.SiteTimezoneMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.middleware.NoStoreMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -126,20 +133,53 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="hbtrials"),
             "TIMEOUT": 3600,
-        }
+        },
+        # API rate limits: Redis, or a process-local memory cache while Redis is down.
+        "throttle": {
+            "BACKEND": "config.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1, "LOCAL_FALLBACK": True},
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="hbtrials") + "-throttle",
+            "TIMEOUT": 3600,
+        },
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "throttle",
+        },
+    }
 
+AUTHENTICATION_BACKENDS = [
+    # First: refuses any password check (login, admin, unblinding) while locked out.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "audit.passwords.NoUsernameInPasswordValidator"},
     {
+        # 12 characters for everyone: every account of the app is staff of a trial.
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
+        "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login protection (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one
+# account from one address, that account is locked for that address for
+# AXES_COOLOFF_MINUTES. Attempts live in the database (shared by every process).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "audit.middleware.client_ip"
+AXES_LOCKOUT_CALLABLE = "audit.lockout.lockout_response"
+AXES_VERBOSE = False
+# The project's own access log records logins and failures (audit.signals).
+AXES_DISABLE_ACCESS_LOG = True
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -164,6 +204,10 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+# Access-log months older than this are copied to ACCESS_LOG_ARCHIVE_DIR (gzip + SHA-256)
+# by the daily archive job; the rows stay (deleting them is a maintenance-role task).
+ACCESS_LOG_ARCHIVE_AFTER_DAYS = env.int("ACCESS_LOG_ARCHIVE_AFTER_DAYS", default=365)
+ACCESS_LOG_ARCHIVE_DIR = env.path("ACCESS_LOG_ARCHIVE_DIR", default=VAR_DIR / "archive")
 # Data exports (MEDIA_ROOT/exports/) are deleted this many hours after they are ready.
 EXPORT_TTL_HOURS = env.int("EXPORT_TTL_HOURS", default=72)
 
@@ -223,6 +267,15 @@ CELERY_BEAT_SCHEDULE: dict = {
     "sae-escalate": {"task": "notifications.tasks.sae_escalate", "schedule": 900.0},
     "flush-outbox": {"task": "notifications.tasks.flush_outbox", "schedule": 60.0},
     "expire-exports": {"task": "exports.tasks.expire_exports", "schedule": 3600.0},
+    # Retention (audit/retention.py): 03:00 and 03:30 Asia/Shanghai.
+    "clear-expired-sessions": {
+        "task": "audit.tasks.clear_expired_sessions",
+        "schedule": crontab(hour=19, minute=0),
+    },
+    "archive-access-log": {
+        "task": "audit.tasks.archive_access_log",
+        "schedule": crontab(hour=19, minute=30),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -240,14 +293,20 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "api.base.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "api.throttling.UserThrottle",
+        "api.throttling.AnonThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "user": env.str("API_THROTTLE_USER", default="1200/minute"),
         "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # JSON nested deeper than api.parsers.MAX_JSON_DEPTH is a 400, not a RecursionError.
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hepato-biliary trials API",
@@ -282,7 +341,27 @@ if not DEBUG and not TESTING:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Reverse proxies in front of the app that append to X-Forwarded-For (audit/middleware.py);
+# 0 = use the peer address and ignore the header, which any client can forge.
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 SILENCED_SYSTEM_CHECKS = env.list("SILENCED_SYSTEM_CHECKS", default=[])
+
+# Content-Security-Policy (django-csp): only the app's own scripts, styles, fonts and
+# images; no inline script or style, no eval, no framing, no CDN.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # Audit: django-simple-history.
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
@@ -293,4 +372,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # django-axes logs every attempt at INFO; failures and lockouts are in the access log.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -118,7 +118,7 @@ class LesionRowForm(forms.Form):
         label=_("Diameter (mm)"),
         required=False,
         help_text=_("Longest diameter; short axis for a lymph node."),
-        widget=forms.NumberInput(attrs={"step": "0.1", "style": "width:6em"}),
+        widget=forms.NumberInput(attrs={"step": "0.1", "class": "input-mm"}),
     )
 
     CONTENT_FIELDS = ("code", "organ", "location", "diameter_mm")
@@ -236,7 +236,7 @@ class MeasurementRowForm(forms.Form):
     diameter_mm = forms.FloatField(
         label=_("Diameter (mm)"),
         required=False,
-        widget=forms.NumberInput(attrs={"step": "0.1", "style": "width:6em"}),
+        widget=forms.NumberInput(attrs={"step": "0.1", "class": "input-mm"}),
     )
     fragments_mm = forms.CharField(
         label=_("Fragments (mm)"),

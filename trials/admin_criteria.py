@@ -19,6 +19,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from config.json_limits import MAX_JSON_DEPTH, too_deep
 from sites.admin_base import ReasonForChangeForm, ScopedAdmin
 
 from .domain.eligibility import DERIVED_FIELDS, FIELD_CATALOGUE, OPERATORS, validate_rule
@@ -42,6 +43,12 @@ class RuleField(forms.JSONField):
             return super().to_python(value)
         if isinstance(value, list | dict | int | float):
             return value
+        if too_deep(value):
+            raise ValidationError(
+                _("The rule nests deeper than %(limit)d levels."),
+                code="invalid",
+                params={"limit": MAX_JSON_DEPTH},
+            )
         try:
             return json.loads(value)
         except json.JSONDecodeError as exc:
@@ -63,12 +70,15 @@ class RuleField(forms.JSONField):
 class EligibilityCriterionForm(ReasonForChangeForm):
     rule = RuleField(
         label=_("rule"),
-        widget=forms.Textarea(attrs={"rows": 14, "cols": 80, "style": "font-family:monospace"}),
+        widget=forms.Textarea(attrs={"rows": 14, "cols": 80, "class": "rule-json"}),
     )
 
     class Meta:
         model = EligibilityCriterion
         exclude = ("trial",)  # always the protocol version's trial
+
+    class Media:
+        css = {"all": ["css/admin_rules.css"]}  # no inline style (Content-Security-Policy)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

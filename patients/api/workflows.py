@@ -17,11 +17,11 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from api.base import IdempotentCreateMixin, ScopedViewSetMixin
 from api.docs import IDEMPOTENCY_PARAM
+from api.parsers import DepthLimitedJSONParser as JSONParser
 from sites.mixins import require_perm
 from sites.roles import Perm
 

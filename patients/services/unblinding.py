@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from audit.lockout import lockout_message
 from audit.models import AccessLog
 from sites.roles import Perm, Role
 from sites.scoping import has_perm
@@ -64,8 +65,24 @@ def lead_investigator_emails(trial: Any) -> list[str]:
     return [u.email for u in users]
 
 
+def _password_confirmed(user: Any, password: str, request: Any) -> bool:
+    """Check the re-entered password through the authentication backends, so that
+    django-axes counts a wrong one like a failed login (and refuses a locked-out
+    account); without a request (shell, tests) the password is checked directly."""
+    if not password:
+        return False
+    if request is None:
+        return user.check_password(password)
+    return authenticate(request, username=user.get_username(), password=password) == user
+
+
 def enrollment_unblind(
-    *, enrollment: Enrollment, acting_user: Any, password: str, reason: str
+    *,
+    enrollment: Enrollment,
+    acting_user: Any,
+    password: str,
+    reason: str,
+    request: Any = None,
 ) -> UnblindingEvent:
     """Reveal the arm of one patient to ``acting_user``.
 
@@ -83,8 +100,11 @@ def enrollment_unblind(
     if not has_perm(acting_user, Perm.EMERGENCY_UNBLIND, trial_site=patient.trial_site):
         raise PermissionDenied(_("You may not unblind patients at this site."))
     errors: dict[str, list[str]] = {}
-    if not password or not acting_user.check_password(password):
-        errors["password"] = [_("The password is not correct.")]
+    if not _password_confirmed(acting_user, password, request):
+        if getattr(request, "axes_locked_out", False):
+            errors["password"] = [lockout_message()]
+        else:
+            errors["password"] = [_("The password is not correct.")]
     reason = (reason or "").strip()
     if not reason:
         errors["reason"] = [_("Give the medical reason for the emergency unblinding.")]

@@ -84,6 +84,7 @@ def consent_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
                     acting_user=request.user,
                     withdrawn_on=form.cleaned_data["withdrawn_on"],
                     reason=form.cleaned_data["reason"],
+                    request=request,
                 )
             except ValidationError as exc:
                 apply_errors(form, exc)

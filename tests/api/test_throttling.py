@@ -6,7 +6,7 @@ rate.)"""
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from rest_framework.throttling import SimpleRateThrottle
 
 from patients.models import Patient
@@ -18,9 +18,9 @@ def tiny_rates(monkeypatch):
     # API_THROTTLE_USER / API_THROTTLE_ANON variables) once, into this class attribute;
     # overriding the setting in a test does not reach it, so the attribute is patched.
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"user": "3/min", "anon": "2/min"})
-    cache.clear()
+    caches["throttle"].clear()
     yield
-    cache.clear()
+    caches["throttle"].clear()
 
 
 def test_user_over_the_rate_gets_429_with_retry_after(

@@ -146,8 +146,23 @@ def test_pages_show_the_site_time_zone(
     assert "Asia/Shanghai" in client.get("/").content.decode()
 
 
-def test_seed_demo_is_idempotent(db):
+def test_seed_demo_refuses_with_debug_off_unless_forced(db, settings):
+    from django.core.management import CommandError, call_command
+
+    from sites.models import TrialSite
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="refuses to run with DEBUG off"):
+        call_command("seed_demo", sites=1, patients_per_site=0, quiet_logins=True)
+    assert not TrialSite.objects.exists()
+    call_command("seed_demo", sites=1, patients_per_site=0, quiet_logins=True, force=True)
+    assert TrialSite.objects.count() == 1
+
+
+def test_seed_demo_is_idempotent(db, settings):
     from django.core.management import call_command
+
+    settings.DEBUG = True
 
     from patients.models import Patient
     from sites.models import Membership, TrialSite

@@ -30,8 +30,20 @@ def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15000)
+    # Every page runs under the Content-Security-Policy: a blocked script or style is a
+    # broken page, so any violation fails the test.
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(f"{page.url}: {message.text[:90]}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     yield page
     context.close()
+    assert violations == [], f"Content-Security-Policy violations: {violations}"
 
 
 def login(page: Any, live_server: Any, username: str, password: str = "pw-for-tests-123") -> None:

@@ -286,3 +286,64 @@ def test_redis_down_enrollment_and_visit_still_work_and_notices_go_out_once_back
         "pi_a@example.org",
     ]
     assert len({(m["To"], m["Subject"]) for m in delivered}) == 3
+
+
+def test_redis_down_the_api_answers_and_the_outbox_drains_once_redis_is_back(
+    api_for,
+    settings,
+    worker,
+    mails,
+    trial,
+    trial_site_a,
+    register,
+    coordinator_site_a,
+    lead_investigator,
+    investigator_site_a,
+):
+    """Broker and cache unreachable (the resilient cache, as configured in production):
+    API lists and an enrollment answer normally; the notices wait in the outbox and the
+    flush delivers them once Redis (this test's real Redis) answers again."""
+    from config import cache as resilient
+    from notifications.tasks import flush_outbox
+
+    arms(trial, A=1, B=1)
+    enroll_visit_definitions(trial)
+    patient = ready_patient(
+        register, trial_site_a, coordinator_site_a, consent_version(trial, "1.0", "zh")
+    )
+    api = api_for(coordinator_site_a)
+    options = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    with broker_unreachable():
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "config.cache.ResilientRedisCache",
+                "LOCATION": UNREACHABLE,
+                "OPTIONS": options,
+            },
+            "throttle": {
+                "BACKEND": "config.cache.ResilientRedisCache",
+                "LOCATION": UNREACHABLE,
+                "OPTIONS": {**options, "LOCAL_FALLBACK": True},
+            },
+        }
+        resilient.reset_down_state()
+        started = time.monotonic()
+        assert api.get("/api/v1/patients/").status_code == 200
+        response = api.post(
+            f"/api/v1/patients/{patient.pk}/enroll/", {"enrolled_on": TODAY.isoformat()}
+        )
+        assert response.status_code == 201, response.content[:1000]
+        assert api.get("/api/v1/enrollments/").status_code == 200
+        elapsed = time.monotonic() - started
+    resilient.reset_down_state()
+    assert elapsed < 10, elapsed
+    pending = OutboxMessage.objects.filter(status="pending")
+    assert sorted(pending.values_list("kind", "recipient")) == [
+        ("enrollment", "lead@example.org"),
+        ("enrollment", "pi_a@example.org"),
+    ]
+    assert flush_outbox.apply_async().get(timeout=WAIT) == 2
+    rows = wait_until_sent(2)
+    assert all(r.attempts == 1 for r in rows)
+    time.sleep(1)
+    assert sorted(m["To"] for m in mails()) == ["lead@example.org", "pi_a@example.org"]

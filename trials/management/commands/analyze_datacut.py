@@ -118,6 +118,8 @@ class Command(BaseCommand):
             ) from exc
         except OSError as exc:
             raise self._fail(f"cannot be read ({exc.strerror})") from exc
+        except RecursionError as exc:
+            raise self._fail("not valid JSON: nested too deeply") from exc
 
         problems = shape_problems(cut)
         if problems:

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from audit.context import audit_context
 from notifications.services import notifications_muted
@@ -18,8 +19,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--quiet-logins", action="store_true", help="do not print the demo logins"
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="run even with DEBUG off (the demo accounts share a published password)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["force"]:
+            # Demo accounts with a password printed in the README must never appear in a
+            # production database by accident.
+            raise CommandError(
+                "seed_demo creates accounts with a published password and refuses to run "
+                "with DEBUG off; use DEBUG=1 (make run), or --force on a throw-away database."
+            )
         if options["sites"] < 1 or options["patients_per_site"] < 0:
             self.stderr.write("--sites must be >= 1 and --patients-per-site >= 0")
             raise SystemExit(2)
