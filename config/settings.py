@@ -188,6 +188,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="trials@localhost")
 # Where the app is served, for links in notification emails (e.g. https://trials.example.org).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A notification left "sending" this long (worker lost mid-delivery) is sent again, with
+# the same Message-ID (notifications/models.py). Longer than EMAIL_TIMEOUT.
+OUTBOX_SENDING_TIMEOUT_SECONDS = env.int("OUTBOX_SENDING_TIMEOUT_SECONDS", default=600)
 
 # Celery: eager without a broker, so the embedded default runs with no Redis.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
