@@ -66,6 +66,9 @@ class OutboxMessage(models.Model):
         verbose_name = _("outgoing notification")
         verbose_name_plural = _("outgoing notifications")
 
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.recipient} ({self.get_status_display()})"
+
     @property
     def message_id(self) -> str:
         """The RFC 5322 Message-ID of this notification: the same on every (re-)send."""
@@ -74,6 +77,3 @@ class OutboxMessage(models.Model):
         digest = hashlib.sha256(self.key.encode()).hexdigest()[:40]
         domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip("<> ") or "localhost"
         return f"<outbox.{digest}@{domain}>"
-
-    def __str__(self) -> str:
-        return f"{self.kind} → {self.recipient} ({self.get_status_display()})"
