@@ -8,3 +8,6 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         from . import signals  # noqa: F401
+        from .context import connect_task_signals
+
+        connect_task_signals()

@@ -226,7 +226,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "sae-escalate": {"task": "notifications.tasks.sae_escalate", "schedule": 900.0},
     "flush-outbox": {"task": "notifications.tasks.flush_outbox", "schedule": 60.0},
     "expire-exports": {"task": "exports.tasks.expire_exports", "schedule": 3600.0},
+    "purge-idempotency": {"task": "api.tasks.purge_idempotency_records", "schedule": 3600.0},
 }
+# How long a POST's Idempotency-Key is remembered (its encrypted response replayed).
+IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -196,3 +196,32 @@ def test_blinded_trial_hides_which_arm_gets_which_intervention(
     lead = api_for(lead_investigator)
     assert lead.get(f"/api/v1/interventions/{drug.pk}/").json()["arms"] == [arm.pk]
     assert lead.get(f"/api/v1/interventions/?arms={arm.pk}").json()["count"] == 1
+
+
+def test_idempotency_store_keeps_no_identity_in_clear_and_is_purged(
+    api_for, coordinator_site_a, trial_site_a, settings
+):
+    import datetime
+
+    from django.utils import timezone
+
+    from api.models import IdempotencyRecord
+    from api.tasks import purge_idempotency_records
+    from tests.conftest import raw_column
+
+    api = api_for(coordinator_site_a)
+    data = {**REGISTER, "trial_site": trial_site_a.pk}
+    first = api.post("/api/v1/patients/", data, format="json", HTTP_IDEMPOTENCY_KEY="reg-7")
+    record = IdempotencyRecord.objects.get(key="reg-7")
+    stored = raw_column("api_idempotencyrecord", "response_encrypted", record.pk)
+    assert REGISTER["full_name"] not in stored and REGISTER["id_document_number"] not in stored
+    assert record.response_body == first.json()  # decrypts for the replay, types intact
+    assert not hasattr(IdempotencyRecord, "history")
+
+    settings.IDEMPOTENCY_TTL_HOURS = 24
+    assert purge_idempotency_records() == 0  # fresh: kept
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        created_at=timezone.now() - datetime.timedelta(hours=25)
+    )
+    assert purge_idempotency_records() == 1
+    assert not IdempotencyRecord.objects.exists()
