@@ -188,6 +188,12 @@ class ConsentSerializer(PatientRefMixin, serializers.ModelSerializer):
         source="consent_version.language", read_only=True
     )
     obtained_by = serializers.CharField(source="obtained_by_username", read_only=True)
+    interpreter_name = serializers.CharField(
+        read_only=True, allow_null=True, help_text="Null for roles that see pseudonymised data."
+    )
+    witness_name = serializers.CharField(
+        read_only=True, allow_null=True, help_text="Null for roles that see pseudonymised data."
+    )
     is_active = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -216,6 +222,15 @@ class ConsentSerializer(PatientRefMixin, serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance: Consent) -> dict[str, Any]:
+        """Interpreter and witness names are identity: null for pseudonymised roles."""
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None and not instance.identity_visible_to(request.user):
+            for field in Consent.IDENTITY_FIELDS:
+                data[field] = None
+        return data
 
 
 class EnrollmentSerializer(BlindedSerializerMixin, PatientRefMixin, serializers.ModelSerializer):

@@ -225,3 +225,26 @@ def test_idempotency_store_keeps_no_identity_in_clear_and_is_purged(
     )
     assert purge_idempotency_records() == 1
     assert not IdempotencyRecord.objects.exists()
+
+
+def test_document_lookup_is_post_only_and_refused_to_pseudonymised_roles(
+    api_for, coordinator_site_a, coordinator_site_b, lead_investigator, patient_a
+):
+    number = patient_a.id_document_number
+    api = api_for(coordinator_site_a)
+    ignored = api.get("/api/v1/patients/", {"document_number": number})
+    assert ignored.status_code == 200  # unknown GET parameters are ignored, never matched
+    found = api.post("/api/v1/patients/lookup/", {"document_number": number}, format="json")
+    assert found.status_code == 200
+    assert [p["subject_id"] for p in found.json()] == [patient_a.subject_id]
+    other_site = api_for(coordinator_site_b).post(
+        "/api/v1/patients/lookup/", {"document_number": number}, format="json"
+    )
+    assert other_site.status_code == 200 and other_site.json() == []
+    lead = api_for(lead_investigator).post(
+        "/api/v1/patients/lookup/", {"document_number": number}, format="json"
+    )
+    assert lead.status_code == 403
+    assert patient_a.subject_id not in lead.content.decode()
+    empty = api.post("/api/v1/patients/lookup/", {}, format="json")
+    assert empty.status_code == 400 and "document_number" in empty.json()

@@ -182,14 +182,32 @@ def test_document_number_and_name_are_encrypted_at_rest(patient_a):
     assert Patient.objects.get(pk=patient_a.pk).id_document_number == "11010519491231002X"
 
 
-def test_search_by_document_number_and_subject_id(client, coordinator_site_a, patient_a):
+def test_search_by_document_number_is_post_only_and_by_subject_id(
+    client, coordinator_site_a, patient_a
+):
     client.force_login(coordinator_site_a)
-    by_doc = client.get(reverse("patients:list"), {"q": "11010519491231002x"})
-    assert patient_a.subject_id in by_doc.content.decode()
-    by_id = client.get(reverse("patients:list"), {"q": "SA-0001"})
+    url = reverse("patients:list")
+    by_get = client.get(url, {"q": "11010519491231002x"})  # a GET never matches a document
+    assert patient_a.subject_id not in by_get.content.decode()
+    by_doc = client.post(url, {"document_number": "11010519491231002x"})
+    assert by_doc.status_code == 200
+    results = by_doc.content.decode().split('id="document-results"')[1]
+    assert patient_a.subject_id in results
+    page = client.get(url).content.decode()
+    assert 'method="post" class="filters" id="document-lookup"' in page
+    by_id = client.get(url, {"q": "SA-0001"})
     assert patient_a.subject_id in by_id.content.decode()
-    miss = client.get(reverse("patients:list"), {"q": "nothing"})
+    miss = client.get(url, {"q": "nothing"})
     assert patient_a.subject_id not in miss.content.decode()
+
+
+def test_pseudonymised_roles_cannot_look_up_a_document(client, lead_investigator, patient_a):
+    client.force_login(lead_investigator)
+    url = reverse("patients:list")
+    assert "document-lookup" not in client.get(url).content.decode()
+    refused = client.post(url, {"document_number": "11010519491231002X"})
+    assert refused.status_code == 403
+    assert patient_a.subject_id not in refused.content.decode()
 
 
 def test_patient_list_paginates(client, coordinator_site_a, trial_site_a, register):
