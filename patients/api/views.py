@@ -109,7 +109,7 @@ class PatientViewSet(
         "number never appears in a URL or an access log. Only roles that may see identity "
         "(403 for pseudonymised roles); answers only for the sites where you may.",
     )
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])
     def lookup(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         if not selectors.may_look_up_identity(request.user):
             raise PermissionDenied(_("Your role sees pseudonymised data: search by subject id."))
