@@ -126,7 +126,7 @@ class IdempotentCreateMixin:
                     return response
                 record.status_code = response.status_code
                 record.response_body = json.loads(json.dumps(response.data, default=str))
-                record.save()
+                record.save(update_fields=["status_code", "response_encrypted"])
         except IntegrityError:
             existing = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
             if existing is None:

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from encrypted_fields.fields import EncryptedTextField
 
 from audit.history import AuditedHistory
 from sites.scoping import Scope, ScopedQuerySet
@@ -63,7 +66,14 @@ class ApiToken(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """The stored response of a POST made with an ``Idempotency-Key`` header."""
+    """The stored response of a POST made with an ``Idempotency-Key`` header.
+
+    The response can carry identity (a registered patient's name and document number),
+    so its body is encrypted at rest like every identity field, the record has **no
+    history** (a retry cache, not clinical data: a copy in a history table would outlive
+    the purge) and ``api.tasks.purge_idempotency_records`` deletes records older than
+    ``IDEMPOTENCY_TTL_HOURS`` (Celery beat, hourly).
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=200)
@@ -71,11 +81,12 @@ class IdempotencyRecord(models.Model):
     path = models.CharField(max_length=300)
     request_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # The response's JSON text, Fernet-encrypted (``response_body`` reads and writes it).
+    response_encrypted = EncryptedTextField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     objects = OwnQuerySet.as_manager()
-    history = AuditedHistory()
+    # No ``history``: documented exemption in tests/audit/test_history.py (NO_HISTORY).
 
     class Meta:
         constraints = [
@@ -86,3 +97,11 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.key}"
+
+    @property
+    def response_body(self) -> Any:
+        return None if not self.response_encrypted else json.loads(self.response_encrypted)
+
+    @response_body.setter
+    def response_body(self, value: Any) -> None:
+        self.response_encrypted = json.dumps(value, default=str, ensure_ascii=False)

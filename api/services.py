@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -9,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from audit.context import audit_context
 
-from .models import ApiToken
+from .models import ApiToken, IdempotencyRecord
 
 
 def api_token_create(*, user: Any, name: str) -> tuple[ApiToken, str]:
@@ -35,3 +37,14 @@ def api_token_revoke(*, token: ApiToken, acting_user: Any) -> ApiToken:
             token.revoked_at = timezone.now()
             token.save()
     return token
+
+
+def idempotency_purge(*, now: datetime.datetime | None = None) -> int:
+    """Delete idempotency records older than ``IDEMPOTENCY_TTL_HOURS``; returns how many.
+
+    A retry after that is a new request: clients retry within minutes, and the stored
+    response (encrypted, but still a copy of identity) should not outlive its purpose.
+    """
+    limit = (now or timezone.now()) - datetime.timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
+    deleted, _rows = IdempotencyRecord.objects.filter(created_at__lt=limit).delete()
+    return deleted

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,3 +9,20 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         from . import signals  # noqa: F401
+        from .context import connect_task_signals
+
+        connect_task_signals()
+        post_migrate.connect(_install_guards, dispatch_uid="audit_install_guards")
+
+
+def _install_guards(sender: object, using: str = "default", **kwargs: object) -> None:
+    """After every migrate (once, on the last app): write-once triggers and hash chains
+    on every history table and the access log (PostgreSQL; ``audit.guard``)."""
+    from django.apps import apps
+    from django.db import connections
+
+    from .guard import install
+
+    if sender is not list(apps.get_app_configs())[-1]:
+        return
+    install(connections[using])

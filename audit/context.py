@@ -25,7 +25,9 @@ class AuditContext:
     ip: str | None = None
     user_agent: str = ""
     request_id: str = ""
-    origin: str = ""  # "web", "api", "admin", "shell", "task"
+    origin: str = ""  # "web", "api", "admin", "shell", "task", "command"
+    # Who acts when no user does: "task:<celery task name>", "command:<command name>".
+    actor: str = ""
 
 
 def current() -> AuditContext | None:
@@ -43,3 +45,50 @@ def audit_context(**changes: Any) -> Iterator[AuditContext]:
         yield ctx
     finally:
         _current.reset(token)
+
+
+# --- Celery tasks and management commands -------------------------------------------------
+
+_task_tokens: dict[str, contextvars.Token] = {}
+
+
+def _task_prerun(
+    sender: Any = None, task_id: str | None = None, task: Any = None, **_: Any
+) -> None:
+    """Every Celery task runs inside an audit context naming it (``task:<name>``)."""
+    name = getattr(task, "name", None) or getattr(sender, "name", "") or "unknown"
+    base = _current.get() or AuditContext()
+    ctx = replace(
+        base,
+        origin="task",
+        actor=f"task:{name}",
+        reason=base.reason or f"Background task {name}",
+        request_id=(task_id or "")[:64],
+    )
+    _task_tokens[task_id or ""] = _current.set(ctx)
+
+
+def _task_postrun(sender: Any = None, task_id: str | None = None, **_: Any) -> None:
+    token = _task_tokens.pop(task_id or "", None)
+    if token is not None:
+        try:
+            _current.reset(token)
+        except ValueError:  # reset from another context (eager chains): just clear
+            _current.set(None)
+
+
+def connect_task_signals() -> None:
+    from celery.signals import task_postrun, task_prerun
+
+    task_prerun.connect(_task_prerun, weak=False, dispatch_uid="audit_task_prerun")
+    task_postrun.connect(_task_postrun, weak=False, dispatch_uid="audit_task_postrun")
+
+
+@contextmanager
+def command_context(argv: list[str]) -> Iterator[AuditContext]:
+    """``manage.py <command>``: writes are attributed to ``command:<command>``."""
+    name = argv[1] if len(argv) > 1 else "help"
+    with audit_context(
+        origin="command", actor=f"command:{name}", reason=f"Management command {name}"
+    ) as ctx:
+        yield ctx

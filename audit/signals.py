@@ -18,6 +18,8 @@ def fill_audit_extras(sender: Any, history_instance: Any, **kwargs: Any) -> None
         history_instance.history_username = user.get_username()
     elif ctx is not None and ctx.user is not None and hasattr(ctx.user, "get_username"):
         history_instance.history_username = ctx.user.get_username()
+    elif ctx is not None and ctx.actor:
+        history_instance.history_username = ctx.actor[:150]
     else:
         history_instance.history_username = "system"
     if ctx is None:

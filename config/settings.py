@@ -232,6 +232,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="trials@localhost")
 # Where the app is served, for links in notification emails (e.g. https://trials.example.org).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A notification left "sending" this long (worker lost mid-delivery) is sent again, with
+# the same Message-ID (notifications/models.py). Longer than EMAIL_TIMEOUT.
+OUTBOX_SENDING_TIMEOUT_SECONDS = env.int("OUTBOX_SENDING_TIMEOUT_SECONDS", default=600)
 
 # Celery: eager without a broker, so the embedded default runs with no Redis.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
@@ -276,7 +279,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "audit.tasks.archive_access_log",
         "schedule": crontab(hour=19, minute=30),
     },
+    "purge-idempotency": {"task": "api.tasks.purge_idempotency_records", "schedule": 3600.0},
 }
+# How long a POST's Idempotency-Key is remembered (its encrypted response replayed).
+IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -8,7 +8,6 @@ Files are UTF-8 with a byte-order mark (Excel opens Chinese text correctly).
 
 from __future__ import annotations
 
-import csv
 import datetime
 import io
 import zipfile
@@ -18,6 +17,8 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from domain import csv_safety
 
 from .datasets import DATASETS, Column, Dataset, formatter
 from .writing import ExportContext, Progress
@@ -42,7 +43,7 @@ def _columns(ds: Dataset, ctx: ExportContext) -> list[Column]:
 def _open_csv(zf: zipfile.ZipFile, name: str) -> tuple[Any, Any]:
     raw = zf.open(name, "w", force_zip64=True)
     text = io.TextIOWrapper(raw, encoding=ENCODING, newline="", write_through=False)
-    return text, csv.writer(text)
+    return text, csv_safety.writer(text)
 
 
 def write_dataset(zf: zipfile.ZipFile, ds: Dataset, ctx: ExportContext, progress: Progress) -> int:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -19,11 +21,19 @@ class OutboxMessage(models.Model):
     If the broker is down when the change commits, the message simply waits: the
     periodic ``outbox_flush`` task delivers it once the broker is back. ``key`` is unique,
     so enqueuing the same notification twice (a retried request, a sweep run twice) keeps
-    one message, and delivery marks it sent under a row lock, so it goes out once.
+    one message.
+
+    Delivery (``notifications.services.notification_deliver``) claims the row as
+    *sending* and commits before handing the mail to SMTP, then marks it *sent*. A worker
+    lost between the two leaves the row *sending*; after ``OUTBOX_SENDING_TIMEOUT_SECONDS``
+    the flush sends it again (whether the first hand-off reached the server is unknown)
+    with the same ``Message-ID``, derived from ``key``, so mail clients and the reader
+    recognise the copy: at-least-once delivery, de-duplicable by Message-ID.
     """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
 
@@ -45,6 +55,7 @@ class OutboxMessage(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    sending_since = models.DateTimeField(_("sending since"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
 
     objects = OutboxQuerySet.as_manager()
@@ -57,3 +68,12 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.recipient} ({self.get_status_display()})"
+
+    @property
+    def message_id(self) -> str:
+        """The RFC 5322 Message-ID of this notification: the same on every (re-)send."""
+        from django.conf import settings
+
+        digest = hashlib.sha256(self.key.encode()).hexdigest()[:40]
+        domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip("<> ") or "localhost"
+        return f"<outbox.{digest}@{domain}>"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextvars
+import datetime
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -105,7 +106,27 @@ def _schedule_delivery(ids: list[int]) -> None:
 
 
 def notification_deliver(*, message_id: int) -> bool:
-    """Send one pending message; True if this call sent it. Safe to run twice."""
+    """Send one pending message; True if this call handed it to the mail server.
+
+    Three steps, so that no transaction stays open across the SMTP call and a lost worker
+    is recoverable: (1) claim the row as *sending* and commit; (2) send, with the
+    Message-ID derived from the outbox key; (3) mark it *sent* (or back to *pending* /
+    *failed* on an SMTP error). A second call while the row is *sending* or *sent* does
+    nothing; a row stuck in *sending* is recovered by :func:`outbox_recover_stuck`.
+    """
+    message = _claim(message_id)
+    if message is None:
+        return False
+    try:
+        _send(message)
+    except Exception as exc:
+        _record_failure(message, exc)
+        return False
+    _mark_sent(message)
+    return True
+
+
+def _claim(message_id: int) -> OutboxMessage | None:
     with transaction.atomic():
         message = (
             OutboxMessage.objects.select_for_update(skip_locked=True)
@@ -113,30 +134,70 @@ def notification_deliver(*, message_id: int) -> bool:
             .first()
         )
         if message is None:
-            return False
+            return None
+        message.status = OutboxMessage.Status.SENDING
+        message.sending_since = timezone.now()
         message.attempts += 1
-        try:
-            send_mail(
-                message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.recipient]
-            )
-        except Exception as exc:
-            message.last_error = str(exc)[:2000]
-            if message.attempts >= MAX_ATTEMPTS:
-                message.status = OutboxMessage.Status.FAILED
-            message.save()
-            logger.warning(
-                "notification %s failed (attempt %s): %s", message.pk, message.attempts, exc
-            )
-            return False
+        message.save(update_fields=["status", "sending_since", "attempts"])
+    return message
+
+
+def _send(message: OutboxMessage) -> None:
+    EmailMessage(
+        message.subject,
+        message.body,
+        settings.DEFAULT_FROM_EMAIL,
+        [message.recipient],
+        headers={"Message-ID": message.message_id},
+    ).send()
+
+
+def _mark_sent(message: OutboxMessage) -> None:
+    with transaction.atomic():
         message.status = OutboxMessage.Status.SENT
         message.sent_at = timezone.now()
         message.last_error = ""
-        message.save()
-        return True
+        message.save(update_fields=["status", "sent_at", "last_error"])
+
+
+def _record_failure(message: OutboxMessage, exc: Exception) -> None:
+    with transaction.atomic():
+        message.last_error = str(exc)[:2000]
+        message.status = (
+            OutboxMessage.Status.FAILED
+            if message.attempts >= MAX_ATTEMPTS
+            else OutboxMessage.Status.PENDING
+        )
+        message.save(update_fields=["status", "last_error"])
+    logger.warning("notification %s failed (attempt %s): %s", message.pk, message.attempts, exc)
+
+
+def outbox_recover_stuck(*, now: datetime.datetime | None = None) -> int:
+    """Put rows left *sending* longer than ``OUTBOX_SENDING_TIMEOUT_SECONDS`` back to
+    *pending* (the worker died after or during the SMTP hand-off: whether the mail left
+    is unknown, so it is sent again, with the same Message-ID). Returns how many."""
+    now = now or timezone.now()
+    limit = now - datetime.timedelta(seconds=settings.OUTBOX_SENDING_TIMEOUT_SECONDS)
+    recovered = 0
+    with transaction.atomic():
+        stuck = OutboxMessage.objects.select_for_update(skip_locked=True).filter(
+            status=OutboxMessage.Status.SENDING, sending_since__lt=limit
+        )
+        for message in stuck:
+            message.status = OutboxMessage.Status.PENDING
+            message.last_error = "worker lost during delivery; sent again (same Message-ID)"
+            message._change_reason = "Outbox recovery: stuck in sending"
+            message.save(update_fields=["status", "last_error"])
+            recovered += 1
+    if recovered:
+        logger.warning("%s notification(s) stuck in sending will be sent again", recovered)
+    return recovered
 
 
 def outbox_flush(*, limit: int = 500) -> int:
-    """Deliver every pending message (oldest first); returns how many were sent."""
+    """Recover rows stuck in *sending*, then deliver every pending message (oldest
+    first); returns how many were sent."""
+    outbox_recover_stuck()
     sent = 0
     ids = list(
         OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING)

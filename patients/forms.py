@@ -71,12 +71,23 @@ class EditPatientForm(PatientForm):
     )
 
 
+class DocumentLookupForm(forms.Form):
+    """Find a patient by identity document: sent by POST, never in a URL."""
+
+    document_number = forms.CharField(
+        label=_("Identity document number"),
+        max_length=40,
+        help_text=_("Exact number; only patients of sites where you may see identity."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+
 class PatientFilterForm(forms.Form):
     q = forms.CharField(
         label=_("Search"),
         required=False,
         max_length=100,
-        help_text=_("Subject id, or an identity document number"),
+        help_text=_("Subject id"),
     )
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("Any status")), *Patient.Status.choices]

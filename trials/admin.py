@@ -1,5 +1,6 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 
@@ -14,6 +15,7 @@ from .models import (
     ProtocolVersion,
     Trial,
     VisitDefinition,
+    blinding_refusal,
 )
 
 
@@ -62,8 +64,25 @@ class ArmAdmin(ScopedAdmin):
     list_filter = ("trial",)
 
 
+class InterventionForm(forms.ModelForm):
+    class Meta:
+        model = Intervention
+        fields = ["trial", "arms", "kind", "name", "dose", "route", "schedule", "description"]
+
+    def clean(self) -> dict[str, Any]:
+        """A blinded trial's interventions are given in every arm (see Trial.clean)."""
+        data = super().clean()
+        trial, arms = data.get("trial"), data.get("arms")
+        if trial is not None and arms is not None and trial.is_blinded:
+            every = set(trial.arms.values_list("code", flat=True))
+            if {a.code for a in arms} != every:
+                self.add_error("arms", blinding_refusal([data.get("name") or "?"]))
+        return data
+
+
 @admin.register(Intervention)
 class InterventionAdmin(ScopedAdmin):
+    form = InterventionForm
     list_display = ("trial", "name", "kind", "dose", "schedule")
     list_filter = ("trial", "kind")
     filter_horizontal = ("arms",)

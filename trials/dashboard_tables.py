@@ -8,13 +8,14 @@ Pure functions over plain data.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
+
+from domain import csv_safety
 
 from .domain.analysis import BOR_ORDER, DAYS_PER_MONTH
 from .domain.statistics import format_p_value
@@ -39,7 +40,7 @@ class Table:
 
     def csv(self) -> str:
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        writer = csv_safety.writer(out, lineterminator="\n")
         writer.writerow(self.keys)
         writer.writerows([["" if v is None else v for v in row] for row in self.rows])
         return out.getvalue()

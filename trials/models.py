@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from audit.history import AuditedHistory
+from domain.blinding import arm_specific_interventions
 from sites.scoping import Scope, ScopedQuerySet
 
 from .choices import Language
@@ -159,8 +160,25 @@ class Trial(models.Model):
                 errors["randomization_block_sizes"] = _(
                     "A randomized trial needs at least one block size."
                 )
+        if self.blinding == self.Blinding.BLINDED and self.pk and "blinding" not in errors:
+            differing = self.arm_specific_interventions()
+            if differing:
+                errors["blinding"] = blinding_refusal(differing)
         if errors:
             raise ValidationError(errors)
+
+    def arm_specific_interventions(
+        self, *, arms_of: dict[int, set[str]] | None = None
+    ) -> list[str]:
+        """Interventions not given in every arm (they would reveal the arm of a blinded
+        trial through the causality rows). ``arms_of`` overrides the stored arms of some
+        interventions (a form about to save them)."""
+        arms = list(self.arms.values_list("code", flat=True))
+        given: dict[str, set[str]] = {}
+        for iv in self.interventions.prefetch_related("arms"):
+            codes = (arms_of or {}).get(iv.pk)
+            given[iv.name] = codes if codes is not None else {a.code for a in iv.arms.all()}
+        return arm_specific_interventions(arms, given)
 
     def block_sizes(self) -> list[int]:
         raw = [p.strip() for p in (self.randomization_block_sizes or "").split(",") if p.strip()]
@@ -172,6 +190,15 @@ class Trial(models.Model):
     @property
     def is_blinded(self) -> bool:
         return self.blinding == self.Blinding.BLINDED
+
+
+def blinding_refusal(names: list[str]) -> str:
+    return _(
+        "A blinded trial needs every intervention in every arm, otherwise the causality "
+        "assessments of an adverse event reveal the arm. Given in some arms only: "
+        "%(names)s. Record a blinded comparison as one intervention given in all arms "
+        "(e.g. “study drug or placebo”)."
+    ) % {"names": ", ".join(names)}
 
 
 class Arm(models.Model):

@@ -188,6 +188,12 @@ class ConsentSerializer(PatientRefMixin, serializers.ModelSerializer):
         source="consent_version.language", read_only=True
     )
     obtained_by = serializers.CharField(source="obtained_by_username", read_only=True)
+    interpreter_name = serializers.CharField(
+        read_only=True, allow_null=True, help_text="Null for roles that see pseudonymised data."
+    )
+    witness_name = serializers.CharField(
+        read_only=True, allow_null=True, help_text="Null for roles that see pseudonymised data."
+    )
     is_active = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -217,10 +223,21 @@ class ConsentSerializer(PatientRefMixin, serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def to_representation(self, instance: Consent) -> dict[str, Any]:
+        """Interpreter and witness names are identity: null for pseudonymised roles."""
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None and not instance.identity_visible_to(request.user):
+            for field in Consent.IDENTITY_FIELDS:
+                data[field] = None
+        return data
+
 
 class EnrollmentSerializer(BlindedSerializerMixin, PatientRefMixin, serializers.ModelSerializer):
-    """An enrollment. In a blinded trial ``arm``, ``arm_code``, ``arm_name`` and the block
-    details are null unless you may see the arm (``arm_visible``)."""
+    """An enrollment. In a blinded trial ``arm``, ``arm_code`` and ``arm_name`` are null
+    unless you may see the arm (``arm_visible``); ``allocation_index``, ``block_number``
+    and ``block_size`` are null unless you hold the trial's unblinded view, in every
+    trial (they would make the next allocations predictable)."""
 
     arm = serializers.SerializerMethodField()
     arm_code = serializers.SerializerMethodField()
@@ -260,6 +277,22 @@ class EnrollmentSerializer(BlindedSerializerMixin, PatientRefMixin, serializers.
     def enrollment_for(self, obj: Enrollment) -> Enrollment:
         return obj
 
+    def allocation_visible(self, obj: Enrollment) -> bool:
+        """Position in the sequence, block and block size let a reader predict the next
+        allocations (selection bias), in open-label trials too: only for holders of the
+        unblinded/statistician view of the trial. An emergency unblinding reveals one
+        patient's arm, not the sequence."""
+        cache = self.context.setdefault("_allocation_visible", {})
+        if obj.trial_id not in cache:
+            request = self.context.get("request")
+            user = getattr(request, "user", None)
+            cache[obj.trial_id] = bool(
+                user is not None
+                and user.is_authenticated
+                and has_perm(user, Perm.VIEW_UNBLINDED, trial=obj.trial)
+            )
+        return cache[obj.trial_id]
+
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_arm_visible(self, obj: Enrollment) -> bool:
         return self.arm_visible(obj)
@@ -278,15 +311,15 @@ class EnrollmentSerializer(BlindedSerializerMixin, PatientRefMixin, serializers.
 
     @extend_schema_field({"type": "integer", "nullable": True})
     def get_allocation_index(self, obj: Enrollment) -> int | None:
-        return obj.allocation_index if self.arm_visible(obj) else None
+        return obj.allocation_index if self.allocation_visible(obj) else None
 
     @extend_schema_field({"type": "integer", "nullable": True})
     def get_block_number(self, obj: Enrollment) -> int | None:
-        return obj.block_number if self.arm_visible(obj) else None
+        return obj.block_number if self.allocation_visible(obj) else None
 
     @extend_schema_field({"type": "integer", "nullable": True})
     def get_block_size(self, obj: Enrollment) -> int | None:
-        return obj.block_size if self.arm_visible(obj) else None
+        return obj.block_size if self.allocation_visible(obj) else None
 
 
 class VisitSerializer(PatientRefMixin, serializers.ModelSerializer):

@@ -104,3 +104,9 @@ class PatientUpdateSerializer(PatientWriteSerializer):
 
     class Meta(PatientWriteSerializer.Meta):
         fields = [*EDITABLE_FIELDS, "reason", "confirm_duplicate"]
+
+
+class DocumentLookupSerializer(serializers.Serializer):
+    document_number = serializers.CharField(
+        max_length=40, help_text="Identity document number, exactly as on the document."
+    )

@@ -2,15 +2,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from api.base import IdempotentCreateMixin, ScopedViewSetMixin
 
-from .. import services
-from ..identity import document_hash
+from .. import selectors, services
 from ..models import Patient
 from . import serializers
 from .records import IdFilter
@@ -27,9 +29,6 @@ REASON_NOTE = "Editing saved data requires `reason`, which is kept in the record
 
 
 class PatientFilter(filters.FilterSet):
-    document_number = filters.CharFilter(
-        method="filter_document", label="Identity document number (exact)"
-    )
     registered_after = filters.DateFilter(field_name="registered_at", lookup_expr="date__gte")
     registered_before = filters.DateFilter(field_name="registered_at", lookup_expr="date__lte")
     trial = IdFilter(field_name="trial_site__trial", label="Trial id")
@@ -37,9 +36,6 @@ class PatientFilter(filters.FilterSet):
     class Meta:
         model = Patient
         fields = ["trial_site", "status", "is_expatriate", "nationality", "trial"]
-
-    def filter_document(self, qs: Any, name: str, value: str) -> Any:
-        return qs.filter(id_document_hash=document_hash("", value))
 
 
 class PatientViewSet(
@@ -105,6 +101,26 @@ class PatientViewSet(
             **values,
         )
         return Response(serializers.PatientSerializer(patient, context={"request": request}).data)
+
+    @extend_schema(
+        request=serializers.DocumentLookupSerializer,
+        responses={200: serializers.PatientSerializer(many=True)},
+        description="Find patients by identity document number (exact). POST, so the "
+        "number never appears in a URL or an access log. Only roles that may see identity "
+        "(403 for pseudonymised roles); answers only for the sites where you may.",
+    )
+    @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])
+    def lookup(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        if not selectors.may_look_up_identity(request.user):
+            raise PermissionDenied(_("Your role sees pseudonymised data: search by subject id."))
+        data = serializers.DocumentLookupSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        found = selectors.patient_find_by_document(
+            user=request.user, document_number=data.validated_data["document_number"]
+        )
+        return Response(
+            serializers.PatientSerializer(found, many=True, context={"request": request}).data
+        )
 
     @extend_schema(exclude=True)
     def update(self, request: Any, *args: Any, **kwargs: Any) -> Response:

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.history import AuditedHistory
 
-from .base import PatientChildQuerySet
+from .base import EncryptedBlankCharField, PatientChildQuerySet
 
 
 class Consent(models.Model):
@@ -26,11 +26,13 @@ class Consent(models.Model):
     language = models.CharField(_("language of the consent discussion"), max_length=5)
     consented_at = models.DateTimeField(_("consented at"))
     interpreter_used = models.BooleanField(_("qualified interpreter used"), default=False)
-    interpreter_name = models.CharField(_("interpreter name"), max_length=200, blank=True)
+    # Names of third persons: identity, encrypted at rest and hidden from pseudonymised
+    # roles like the patient's own (IDENTITY_FIELDS).
+    interpreter_name = EncryptedBlankCharField(_("interpreter name"), max_length=200, blank=True)
     interpreter_qualification = models.CharField(
         _("interpreter qualification"), max_length=200, blank=True
     )
-    witness_name = models.CharField(_("impartial witness name"), max_length=200, blank=True)
+    witness_name = EncryptedBlankCharField(_("impartial witness name"), max_length=200, blank=True)
     personal_information_consent = models.BooleanField(
         _("separate consent to process sensitive personal information (PIPL)"), default=False
     )
@@ -55,8 +57,13 @@ class Consent(models.Model):
         verbose_name = _("consent")
         verbose_name_plural = _("consents")
 
+    IDENTITY_FIELDS = ("interpreter_name", "witness_name")
+
     def __str__(self) -> str:
         return f"{self.patient} – {self.consent_version}"
+
+    def identity_visible_to(self, user: object) -> bool:
+        return self.patient.identity_visible_to(user)
 
     @property
     def is_active(self) -> bool:

@@ -33,6 +33,8 @@ class Enrollment(models.Model):
 
     objects = PatientChildQuerySet.as_manager()
     history = AuditedHistory()
+    # Allocation concealment: never on a history page (only the unblinded API view has them).
+    HISTORY_HIDDEN_FIELDS = ("allocation_index", "block_number", "block_size")
 
     class Meta:
         ordering = ["patient"]

@@ -134,6 +134,13 @@ class Patient(models.Model):
             models.UniqueConstraint(
                 fields=["trial_site", "subject_seq"], name="patient_seq_unique_per_site"
             ),
+            # One person, one record per trial-site (registration checks this under the
+            # trial-site lock; this makes it true whatever the code path).
+            models.UniqueConstraint(
+                fields=["trial_site", "id_document_hash"],
+                condition=~models.Q(id_document_hash=""),
+                name="patient_document_unique_per_site",
+            ),
         ]
         verbose_name = _("patient")
         verbose_name_plural = _("patients")

@@ -7,7 +7,7 @@ import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -177,13 +177,16 @@ def patient_register(
     patient = Patient(trial_site=trial_site, **data)
     _full_clean(patient)
     patient.id_document_hash = document_hash(patient.id_document_type, patient.id_document_number)
-    _check_duplicates(patient, confirm_duplicate=confirm_duplicate)
     with transaction.atomic(), audit_context(user=acting_user, reason=_("Registration")):
         locked = (
             TrialSite.objects.select_for_update()
             .select_related("trial", "site")
             .get(pk=trial_site.pk)
         )
+        # Under the trial-site lock: a concurrent registration of the same document at
+        # this site has either committed (and is seen here) or waits for us. The partial
+        # unique constraint ``patient_document_unique_per_site`` backs this check.
+        _check_duplicates(patient, confirm_duplicate=confirm_duplicate)
         last = locked.patients.aggregate(m=Max("subject_seq"))["m"] or 0
         patient.trial_site = locked
         patient.subject_seq = last + 1
@@ -192,8 +195,24 @@ def patient_register(
         )
         patient.registered_by = acting_user
         patient.registered_by_username = acting_user.get_username()
-        patient.save()
+        _save_unique(patient)
     return patient
+
+
+def _save_unique(patient: Patient) -> None:
+    """Save; the database's uniqueness on (trial-site, document) is reported like the
+    check above, never as a 500 (a write that bypassed the lock lost a race)."""
+    try:
+        with transaction.atomic():
+            patient.save()
+    except IntegrityError as exc:
+        if "patient_document_unique_per_site" not in str(exc) and "id_document_hash" not in str(
+            exc
+        ):
+            raise
+        raise ValidationError(
+            {"id_document_number": _("This document is already registered at this site.")}
+        ) from exc
 
 
 def patient_update(
@@ -222,7 +241,7 @@ def patient_update(
             _check_duplicates(current, confirm_duplicate=confirm_duplicate)
         with audit_context(user=acting_user, reason=reason):
             current._change_reason = reason
-            current.save()
+            _save_unique(current)
     return current
 
 

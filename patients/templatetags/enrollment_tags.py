@@ -48,6 +48,7 @@ def consent_enrollment_section(context: dict[str, Any], patient: Patient) -> dic
         "request": context["request"],
         "patient": patient,
         "consents": consents,
+        "show_identity": patient.identity_visible_to(user),
         "pending_version": pending,
         "enrollment": enrollment,
         "arm_visible": arm_visible,

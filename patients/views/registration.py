@@ -14,13 +14,27 @@ from sites.roles import Perm
 from sites.scoping import has_perm
 
 from .. import selectors, services
-from ..forms import EditPatientForm, PatientFilterForm, RegisterPatientForm
+from ..forms import DocumentLookupForm, EditPatientForm, PatientFilterForm, RegisterPatientForm
 from ..models import Patient
 from .common import apply_errors
 
 
 def patient_list(request: HttpRequest) -> HttpResponse:
+    """The patient list (GET filters: subject id, status, site...) and, by POST, the
+    look-up by identity document for roles that may see identity."""
     trial_sites = TrialSite.objects.visible_to(request.user).select_related("trial", "site")
+    may_look_up = selectors.may_look_up_identity(request.user)
+    lookup_form = DocumentLookupForm(request.POST or None) if may_look_up else None
+    found = None
+    if request.method == "POST":
+        if not may_look_up:
+            raise PermissionDenied(_("Your role sees pseudonymised data: search by subject id."))
+        if lookup_form.is_valid():
+            found = list(
+                selectors.patient_find_by_document(
+                    user=request.user, document_number=lookup_form.cleaned_data["document_number"]
+                )
+            )
     form = PatientFilterForm(request.GET or None, trial_sites=trial_sites)
     filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
     qs = selectors.patient_list(user=request.user, filters=filters)
@@ -32,6 +46,8 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         "patients/list.html",
         {
             "form": form,
+            "lookup_form": lookup_form,
+            "found": found,
             "page": page,
             "querystring": query.urlencode(),
             "can_register": selectors.registrable_trial_sites(user=request.user).exists(),

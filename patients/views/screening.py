@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime
 from typing import Any
 
@@ -15,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from domain import csv_safety
 from sites.mixins import get_visible_or_404, require_perm
 from sites.models import TrialSite
 from sites.roles import Perm
@@ -169,19 +169,12 @@ _CSV_COLUMNS = (
 )
 
 
-def _cell(value: Any) -> Any:
-    """Neutralise spreadsheet formulas in text cells (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def _csv(log: sel.ScreeningLog, filters: dict[str, Any]) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     stamp = timezone.localdate().strftime("%Y%m%d")
     response["Content-Disposition"] = f'attachment; filename="screening-log-{stamp}.csv"'
     response.write("\ufeff")  # so spreadsheet programs read UTF-8
-    writer = csv.writer(response)
+    writer = csv_safety.writer(response)
     period = [
         _("from %(date)s") % {"date": filters["date_from"]} if filters.get("date_from") else "",
         _("to %(date)s") % {"date": filters["date_to"]} if filters.get("date_to") else "",
@@ -192,8 +185,8 @@ def _csv(log: sel.ScreeningLog, filters: dict[str, Any]) -> HttpResponse:
         ts = row.trial_site
         writer.writerow(
             [
-                _cell(ts.trial.protocol_code),
-                _cell(f"{ts.site.code} – {ts.site.name}"),
+                ts.trial.protocol_code,
+                f"{ts.site.code} – {ts.site.name}",
                 *(row.counts[key] for key, _label in _CSV_COLUMNS),
             ]
         )
@@ -208,9 +201,7 @@ def _csv(log: sel.ScreeningLog, filters: dict[str, Any]) -> HttpResponse:
         ]
     )
     for failure in log.failures:
-        writer.writerow(
-            [_cell(failure.code), _cell(failure.text), failure.patients, failure.screenings]
-        )
+        writer.writerow([failure.code, failure.text, failure.patients, failure.screenings])
     return response
 
 

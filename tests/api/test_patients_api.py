@@ -196,3 +196,55 @@ def test_blinded_trial_hides_which_arm_gets_which_intervention(
     lead = api_for(lead_investigator)
     assert lead.get(f"/api/v1/interventions/{drug.pk}/").json()["arms"] == [arm.pk]
     assert lead.get(f"/api/v1/interventions/?arms={arm.pk}").json()["count"] == 1
+
+
+def test_idempotency_store_keeps_no_identity_in_clear_and_is_purged(
+    api_for, coordinator_site_a, trial_site_a, settings
+):
+    import datetime
+
+    from django.utils import timezone
+
+    from api.models import IdempotencyRecord
+    from api.tasks import purge_idempotency_records
+    from tests.conftest import raw_column
+
+    api = api_for(coordinator_site_a)
+    data = {**REGISTER, "trial_site": trial_site_a.pk}
+    first = api.post("/api/v1/patients/", data, format="json", HTTP_IDEMPOTENCY_KEY="reg-7")
+    record = IdempotencyRecord.objects.get(key="reg-7")
+    stored = raw_column("api_idempotencyrecord", "response_encrypted", record.pk)
+    assert REGISTER["full_name"] not in stored and REGISTER["id_document_number"] not in stored
+    assert record.response_body == first.json()  # decrypts for the replay, types intact
+    assert not hasattr(IdempotencyRecord, "history")
+
+    settings.IDEMPOTENCY_TTL_HOURS = 24
+    assert purge_idempotency_records() == 0  # fresh: kept
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        created_at=timezone.now() - datetime.timedelta(hours=25)
+    )
+    assert purge_idempotency_records() == 1
+    assert not IdempotencyRecord.objects.exists()
+
+
+def test_document_lookup_is_post_only_and_refused_to_pseudonymised_roles(
+    api_for, coordinator_site_a, coordinator_site_b, lead_investigator, patient_a
+):
+    number = patient_a.id_document_number
+    api = api_for(coordinator_site_a)
+    ignored = api.get("/api/v1/patients/", {"document_number": number})
+    assert ignored.status_code == 200  # unknown GET parameters are ignored, never matched
+    found = api.post("/api/v1/patients/lookup/", {"document_number": number}, format="json")
+    assert found.status_code == 200
+    assert [p["subject_id"] for p in found.json()] == [patient_a.subject_id]
+    other_site = api_for(coordinator_site_b).post(
+        "/api/v1/patients/lookup/", {"document_number": number}, format="json"
+    )
+    assert other_site.status_code == 200 and other_site.json() == []
+    lead = api_for(lead_investigator).post(
+        "/api/v1/patients/lookup/", {"document_number": number}, format="json"
+    )
+    assert lead.status_code == 403
+    assert patient_a.subject_id not in lead.content.decode()
+    empty = api.post("/api/v1/patients/lookup/", {}, format="json")
+    assert empty.status_code == 400 and "document_number" in empty.json()

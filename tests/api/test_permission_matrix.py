@@ -41,6 +41,8 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "write_site": (401, 400, 404, 400, 403, 403, 403),
     "create_patient": (401, 201, 400, 201, 403, 403, 403),
     "create_export": (401, 400, 400, 400, 400, 400, 400),
+    # Identity look-up: only roles that may see identity (the empty body is then a 400).
+    "identity_lookup": (401, 400, 400, 400, 403, 400, 403),
 }
 #: Reference data shared by every site of the trial.
 TRIAL_LEVEL = {
@@ -79,6 +81,8 @@ def kind_of(prefix: str, method: str, detail: bool, action: str) -> str:
         return "detail_trial" if prefix in TRIAL_LEVEL else "detail_site"
     if prefix == "patients" and action == "create":
         return "create_patient"
+    if prefix == "patients" and action == "lookup":
+        return "identity_lookup"
     if prefix == "exports":
         return "create_export"
     return "write_site"

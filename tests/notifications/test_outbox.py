@@ -58,3 +58,73 @@ def test_language_switch_is_remembered(client, coordinator_site_a):
     client.force_login(coordinator_site_a)
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
     assert StaffProfile.objects.get(user=coordinator_site_a).preferred_language == "zh-hans"
+
+
+class WorkerLost(BaseException):
+    """The process dies: not an Exception, nothing in the worker catches it."""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_lost_after_smtp_handoff_resends_with_the_same_message_id(
+    mailoutbox, monkeypatch, settings
+):
+    from notifications import services, tasks
+
+    monkeypatch.setattr(tasks.deliver_notification, "delay", lambda *a, **k: None)
+    enqueue(key="sae:42", recipients=(("lead@example.org", "en"),))
+    message = OutboxMessage.objects.get()
+
+    def die(_message):
+        raise WorkerLost
+
+    monkeypatch.setattr(services, "_mark_sent", die)
+    with pytest.raises(WorkerLost):
+        services.notification_deliver(message_id=message.pk)
+    monkeypatch.undo()
+    monkeypatch.setattr(tasks.deliver_notification, "delay", lambda *a, **k: None)
+    assert len(mailoutbox) == 1  # the mail left; the commit "sent" did not happen
+    message.refresh_from_db()
+    assert message.status == OutboxMessage.Status.SENDING  # committed before SMTP
+
+    # Nothing is sent twice while the first attempt may still be under way ...
+    assert services.notification_deliver(message_id=message.pk) is False
+    assert outbox_flush() == 0
+    assert len(mailoutbox) == 1
+
+    # ... after the timeout the flush recovers it and sends it again, same Message-ID.
+    settings.OUTBOX_SENDING_TIMEOUT_SECONDS = 0
+    assert outbox_flush() == 1
+    assert len(mailoutbox) == 2
+    first, second = mailoutbox
+    assert first.extra_headers["Message-ID"] == second.extra_headers["Message-ID"]
+    assert first.message()["Message-ID"] == message.message_id
+    assert message.message_id.startswith("<outbox.") and message.message_id.endswith(">")
+    message.refresh_from_db()
+    assert message.status == OutboxMessage.Status.SENT and message.attempts == 2
+    assert outbox_flush() == 0 and len(mailoutbox) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_notification_has_its_own_stable_message_id(mailoutbox):
+    enqueue(key="k9")
+    ids = {m.to[0]: m.message()["Message-ID"] for m in mailoutbox}
+    assert len(set(ids.values())) == 2
+    for row in OutboxMessage.objects.all():
+        assert ids[row.recipient] == row.message_id
+
+
+@pytest.mark.django_db(transaction=True)
+def test_smtp_error_leaves_the_message_pending_for_the_next_flush(mailoutbox, monkeypatch):
+    from django.core.mail.backends.locmem import EmailBackend
+
+    real = EmailBackend.send_messages
+
+    def refuse(self, messages):
+        raise ConnectionRefusedError("SMTP down")
+
+    monkeypatch.setattr(EmailBackend, "send_messages", refuse)
+    enqueue(key="k10", recipients=(("a@example.org", "en"),))
+    message = OutboxMessage.objects.get()
+    assert message.status == OutboxMessage.Status.PENDING and "SMTP down" in message.last_error
+    monkeypatch.setattr(EmailBackend, "send_messages", real)
+    assert outbox_flush() == 1 and len(mailoutbox) == 1

@@ -395,3 +395,44 @@ def test_data_manager_configures_consent_versions_in_the_admin(client, trial, da
     response = client.post(url, {**data, "effective_from": "2026-03-15"})
     assert response.status_code == 302
     assert ConsentVersion.objects.get().language == "ko"
+
+
+def test_consent_names_are_encrypted_and_hidden_from_pseudonymised_roles(
+    api_for, client, coordinator_site_a, lead_investigator, korean, icf_zh
+):
+    from django.db import connection
+
+    from tests.conftest import raw_column
+
+    consent = give_consent(
+        korean,
+        coordinator_site_a,
+        icf_zh,
+        language="ko",
+        interpreter_used=True,
+        interpreter_name="Park Ji-woo",
+        witness_name="Li Na",
+    )
+    patient_a = korean
+    for table in ("patients_consent", "patients_historicalconsent"):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT interpreter_name, witness_name FROM {table}")  # noqa: S608
+            rows = cursor.fetchall()
+        assert rows and all("Park Ji-woo" not in r[0] and "Li Na" not in r[1] for r in rows)
+    assert raw_column("patients_consent", "interpreter_name", consent.pk) != "Park Ji-woo"
+    assert Consent.objects.get(pk=consent.pk).interpreter_name == "Park Ji-woo"
+
+    url = f"/api/v1/consents/{consent.pk}/"
+    crc = api_for(coordinator_site_a).get(url).json()
+    assert crc["interpreter_name"] == "Park Ji-woo" and crc["witness_name"] == "Li Na"
+    lead = api_for(lead_investigator).get(url).json()
+    assert lead["interpreter_name"] is None and lead["witness_name"] is None
+    assert lead["interpreter_used"] is True
+    history = api_for(lead_investigator).get(f"/api/v1/history/patients.consent/{consent.pk}/")
+    assert "Park Ji-woo" not in history.content.decode() and "Li Na" not in history.content.decode()
+    client.force_login(lead_investigator)
+    for page in (f"/patients/{patient_a.pk}/", f"/history/patients.consent/{consent.pk}/"):
+        html = client.get(page).content.decode()
+        assert "Park Ji-woo" not in html and "Li Na" not in html, page
+    client.force_login(coordinator_site_a)
+    assert "Park Ji-woo" in client.get(f"/patients/{patient_a.pk}/").content.decode()

@@ -4,7 +4,8 @@ import datetime
 import threading
 
 import pytest
-from django.db import connection
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
 from patients.models import Patient
@@ -181,14 +182,32 @@ def test_document_number_and_name_are_encrypted_at_rest(patient_a):
     assert Patient.objects.get(pk=patient_a.pk).id_document_number == "11010519491231002X"
 
 
-def test_search_by_document_number_and_subject_id(client, coordinator_site_a, patient_a):
+def test_search_by_document_number_is_post_only_and_by_subject_id(
+    client, coordinator_site_a, patient_a
+):
     client.force_login(coordinator_site_a)
-    by_doc = client.get(reverse("patients:list"), {"q": "11010519491231002x"})
-    assert patient_a.subject_id in by_doc.content.decode()
-    by_id = client.get(reverse("patients:list"), {"q": "SA-0001"})
+    url = reverse("patients:list")
+    by_get = client.get(url, {"q": "11010519491231002x"})  # a GET never matches a document
+    assert patient_a.subject_id not in by_get.content.decode()
+    by_doc = client.post(url, {"document_number": "11010519491231002x"})
+    assert by_doc.status_code == 200
+    results = by_doc.content.decode().split('id="document-results"')[1]
+    assert patient_a.subject_id in results
+    page = client.get(url).content.decode()
+    assert 'method="post" class="filters" id="document-lookup"' in page
+    by_id = client.get(url, {"q": "SA-0001"})
     assert patient_a.subject_id in by_id.content.decode()
-    miss = client.get(reverse("patients:list"), {"q": "nothing"})
+    miss = client.get(url, {"q": "nothing"})
     assert patient_a.subject_id not in miss.content.decode()
+
+
+def test_pseudonymised_roles_cannot_look_up_a_document(client, lead_investigator, patient_a):
+    client.force_login(lead_investigator)
+    url = reverse("patients:list")
+    assert "document-lookup" not in client.get(url).content.decode()
+    refused = client.post(url, {"document_number": "11010519491231002X"})
+    assert refused.status_code == 403
+    assert patient_a.subject_id not in refused.content.decode()
 
 
 def test_patient_list_paginates(client, coordinator_site_a, trial_site_a, register):
@@ -261,3 +280,65 @@ def test_concurrent_registrations_get_unique_subject_ids(trial_site_a, coordinat
     assert errors == []
     ids = sorted(Patient.objects.values_list("subject_id", flat=True))
     assert ids == [f"CRYO-SA-{n:04d}" for n in range(1, 13)]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_ten_concurrent_registrations_of_one_passport_make_one_patient(
+    trial_site_a, coordinator_site_a
+):
+    """The duplicate check runs under the trial-site lock: exactly one patient, the nine
+    others are told the document is already registered (a ValidationError, not a 500)."""
+    outcomes: list[object] = []
+    barrier = threading.Barrier(10)
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            outcomes.append(
+                patient_register(
+                    trial_site=trial_site_a,
+                    acting_user=coordinator_site_a,
+                    **{
+                        **PATIENT_DATA,
+                        "id_document_type": "passport",
+                        "id_document_number": "E98765432",
+                    },
+                )
+            )
+        except Exception as exc:
+            outcomes.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert Patient.objects.count() == 1
+    errors = [o for o in outcomes if not isinstance(o, Patient)]
+    assert len(errors) == 9
+    for exc in errors:
+        assert isinstance(exc, ValidationError), repr(exc)
+        assert "already registered at this site" in str(exc.message_dict["id_document_number"])
+
+
+def test_database_refuses_a_second_record_of_one_document_at_one_site(
+    trial_site_a, coordinator_site_a, register
+):
+    """The partial unique constraint holds even for a write that skips the service."""
+    first = register(trial_site_a, coordinator_site_a)
+    clone = Patient(
+        trial_site=trial_site_a,
+        subject_seq=99,
+        subject_id="CRYO-SA-0099",
+        full_name="Clone",
+        sex=first.sex,
+        birth_date=first.birth_date,
+        id_document_type=first.id_document_type,
+        id_document_number=first.id_document_number,
+        id_document_hash=first.id_document_hash,
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        clone.save()

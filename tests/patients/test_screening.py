@@ -611,3 +611,15 @@ def test_screening_log_filters(client, screened_population, lead_investigator, t
     assert log.totals["screenings"] == 0 and log.totals["registered"] == 0
     bad = client.get(url, {"date_from": "2026-05-01", "date_to": "2026-04-01"})
     assert bad.status_code == 200 and "cannot be before its start" in bad.content.decode()
+
+
+def test_screening_log_csv_neutralises_formulas(client, screened_population, lead_investigator):
+    criterion = EligibilityCriterion.objects.filter(code="INC-ECOG").first()
+    criterion.text = '=HYPERLINK("http://evil.example","ECOG")'
+    criterion.save()
+    client.force_login(lead_investigator)
+    response = client.get(reverse("patients:screening_log"), {"format": "csv"})
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    ecog = next(r for r in rows if r and r[0] == "INC-ECOG")
+    assert ecog[1] == "'" + criterion.text
+    assert ecog[2:] == ["1", "2"]  # counts stay numbers

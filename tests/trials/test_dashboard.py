@@ -338,3 +338,18 @@ def test_empty_trial_renders(client, trial, trial_site_a, lead_investigator):
         assert (
             client.get(reverse("trials:dashboard_csv", args=[trial.pk, chart])).status_code == 200
         )
+
+
+def test_dashboard_csv_keeps_negative_changes_numeric_and_quotes_formulas(
+    client, trial, seeded, lead_investigator
+):
+    from trials.dashboard_tables import Table
+
+    client.force_login(lead_investigator)
+    response = client.get(reverse("trials:dashboard_csv", args=[trial.pk, "waterfall"]))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    changes = [r["best_change_pct"] for r in rows if r["best_change_pct"]]
+    assert changes and any(c.startswith("-") for c in changes)
+    assert all(float(c) == float(c.lstrip("'")) and not c.startswith("'") for c in changes)
+    table = Table((("a", "A"), ("b", "B")), [["=1+1", -3.5]])
+    assert table.csv().splitlines()[1] == "'=1+1,-3.5"

@@ -1,0 +1,212 @@
+# ruff: noqa: S608 - table names come from introspection and are quoted by quote_name
+"""Tamper evidence for the audit trail on PostgreSQL: write-once tables, hash chains.
+
+Installed after every ``migrate`` (``post_migrate``, idempotent) on every table whose
+name contains ``historical`` — so history tables added later by any app are covered the
+day their migration runs — and on the access log:
+
+* **Write once.** A ``BEFORE UPDATE OR DELETE`` trigger raises. One exception: setting
+  the user link to NULL when an account is deleted (Django's ``SET_NULL``); the copied
+  username stays and is part of the hash.
+* **Hash chain (history tables).** Two extra columns, managed by the database only:
+  ``history_chain_seq`` (position in the table's chain) and ``history_hash`` =
+  SHA-256 of the previous row's hash followed by the row's canonical JSON
+  (``to_jsonb(row)`` without ``history_hash`` and the user link, rendered in UTC).
+  A ``BEFORE INSERT`` trigger computes both under a transaction-scoped advisory lock on
+  the table, so concurrent writers (24 enrollments at once) queue for the few
+  microseconds between reading the last hash and inserting, and the chain order is the
+  commit order. Why one chain per table rather than per record: a per-record chain cannot
+  show that a whole record's history was removed; a per-table chain shows any removed
+  or altered row except the very last one (``audit_verify`` also reports the length).
+  The lock is held to commit, which serialises history writes per table; writes to the
+  same tables were already serialised by the services' row locks.
+
+``manage.py audit_verify`` recomputes every chain and names the first broken link.
+
+SQLite (development) has none of this: the tables are ordinary, writable tables and
+``audit_verify`` says so. Run production on PostgreSQL, under a role that does not own
+these tables (README, "Tamper-evident audit trail").
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+ACCESS_LOG_TABLE = "audit_accesslog"
+SEQ = "history_chain_seq"
+HASH = "history_hash"
+# Columns left out of the hashed form (the user link may be nulled when an account is
+# deleted; the username copy is hashed).
+UNHASHED = (HASH, "history_user_id")
+
+GUARD_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_refuse_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF (to_jsonb(NEW) - 'history_user_id' - 'user_id')
+               = (to_jsonb(OLD) - 'history_user_id' - 'user_id')
+           AND COALESCE(to_jsonb(NEW)->>'history_user_id', to_jsonb(NEW)->>'user_id') IS NULL
+        THEN
+            RETURN NEW;  -- an account was deleted: its link is nulled, nothing else
+        END IF;
+    END IF;
+    RAISE EXCEPTION 'audit trail is write-once: % on % refused', TG_OP, TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END $$;
+"""
+
+CHAIN_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_chain_row() RETURNS trigger
+LANGUAGE plpgsql SET timezone TO 'UTC' AS $$
+DECLARE
+    last_seq bigint;
+    last_hash text;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('audit_chain:' || TG_TABLE_NAME));
+    EXECUTE format(
+        'SELECT history_chain_seq, history_hash FROM %I WHERE history_chain_seq IS NOT NULL '
+        'ORDER BY history_chain_seq DESC LIMIT 1', TG_TABLE_NAME)
+        INTO last_seq, last_hash;
+    NEW.history_chain_seq := COALESCE(last_seq, 0) + 1;
+    NEW.history_hash := encode(sha256(convert_to(
+        COALESCE(last_hash, '') || (to_jsonb(NEW) - 'history_hash' - 'history_user_id')::text,
+        'UTF8')), 'hex');
+    RETURN NEW;
+END $$;
+"""
+
+
+def audit_tables(connection: Any) -> list[str]:
+    """Every history table (name contains ``historical``) and the access log."""
+    with connection.cursor() as cursor:
+        names = connection.introspection.table_names(cursor)
+    return sorted(n for n in names if "historical" in n or n == ACCESS_LOG_TABLE)
+
+
+def history_tables(connection: Any) -> list[str]:
+    return [t for t in audit_tables(connection) if t != ACCESS_LOG_TABLE]
+
+
+def _q(connection: Any, name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def install(connection: Any) -> list[str]:
+    """Create or refresh the guards and chains; returns the guarded tables."""
+    if connection.vendor != "postgresql":
+        return []
+    tables = audit_tables(connection)
+    with connection.cursor() as cursor:
+        cursor.execute(GUARD_FUNCTION)
+        cursor.execute(CHAIN_FUNCTION)
+        for table in tables:
+            q = _q(connection, table)
+            if table != ACCESS_LOG_TABLE:
+                cursor.execute(f"ALTER TABLE {q} ADD COLUMN IF NOT EXISTS {SEQ} bigint")
+                cursor.execute(f"ALTER TABLE {q} ADD COLUMN IF NOT EXISTS {HASH} varchar(64)")
+                _backfill(connection, cursor, table)
+                cursor.execute(f"DROP TRIGGER IF EXISTS audit_chain ON {q}")
+                cursor.execute(
+                    f"CREATE TRIGGER audit_chain BEFORE INSERT ON {q} "
+                    "FOR EACH ROW EXECUTE FUNCTION audit_chain_row()"
+                )
+            cursor.execute(f"DROP TRIGGER IF EXISTS audit_write_once ON {q}")
+            cursor.execute(
+                f"CREATE TRIGGER audit_write_once BEFORE UPDATE OR DELETE ON {q} "
+                "FOR EACH ROW EXECUTE FUNCTION audit_refuse_change()"
+            )
+    return tables
+
+
+def _backfill(connection: Any, cursor: Any, table: str) -> None:
+    """Rows written before the chain existed (first install on an existing database) join
+    it in ``history_id`` order. Runs before the write-once trigger is (re)created."""
+    q = _q(connection, table)
+    cursor.execute(f"SELECT 1 FROM {q} WHERE {SEQ} IS NULL LIMIT 1")
+    if cursor.fetchone() is None:
+        return
+    cursor.execute(f"DROP TRIGGER IF EXISTS audit_write_once ON {q}")
+    cursor.execute(f"SELECT COALESCE(MAX({SEQ}), 0) FROM {q}")
+    seq = cursor.fetchone()[0]
+    cursor.execute(f"SELECT {HASH} FROM {q} WHERE {SEQ} = %s", [seq])
+    row = cursor.fetchone()
+    prev = row[0] if row else ""
+    cursor.execute(f"SELECT history_id FROM {q} WHERE {SEQ} IS NULL ORDER BY history_id")
+    for (history_id,) in cursor.fetchall():
+        seq += 1
+        cursor.execute(f"UPDATE {q} SET {SEQ} = %s WHERE history_id = %s", [seq, history_id])
+        cursor.execute(
+            f"SELECT (to_jsonb(t) - 'history_hash' - 'history_user_id')::text "
+            f"FROM {q} t WHERE history_id = %s",
+            [history_id],
+        )
+        prev = chain_hash(prev, cursor.fetchone()[0])
+        cursor.execute(f"UPDATE {q} SET {HASH} = %s WHERE history_id = %s", [prev, history_id])
+
+
+def chain_hash(previous: str | None, canonical: str) -> str:
+    return hashlib.sha256(((previous or "") + canonical).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Broken:
+    table: str
+    history_id: int
+    problem: str
+
+
+@dataclass
+class ChainReport:
+    rows: dict[str, int]
+    broken: Broken | None = None
+
+
+def verify(connection: Any) -> ChainReport:
+    """Walk every history table's chain in order; stop at the first broken link."""
+    report = ChainReport(rows={})
+    with connection.cursor() as cursor:
+        cursor.execute("SET TIME ZONE 'UTC'")
+        for table in history_tables(connection):
+            q = _q(connection, table)
+            cursor.execute(
+                f"SELECT history_id, {SEQ}, {HASH}, "
+                f"(to_jsonb(t) - 'history_hash' - 'history_user_id')::text "
+                f"FROM {q} t ORDER BY {SEQ} NULLS FIRST, history_id"
+            )
+            prev, expected_seq, count = "", 1, 0
+            for history_id, seq, stored, canonical in cursor.fetchall():
+                count += 1
+                if seq is None or stored is None:
+                    problem = "row outside the chain (inserted with the chain trigger disabled)"
+                elif seq != expected_seq:
+                    problem = (
+                        f"chain position {seq} where {expected_seq} was expected (row removed)"
+                    )
+                elif chain_hash(prev, canonical) != stored:
+                    problem = "hash does not match the row (row altered, or a row before it)"
+                else:
+                    prev, expected_seq = stored, expected_seq + 1
+                    continue
+                report.rows[table] = count
+                report.broken = Broken(table, history_id, problem)
+                return report
+            report.rows[table] = count
+    return report
+
+
+def guarded_tables(connection: Any) -> dict[str, set[str]]:
+    """table -> names of its audit triggers (for tests and the verify command)."""
+    if connection.vendor != "postgresql":
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE t.tgname IN ('audit_write_once', 'audit_chain') AND t.tgenabled <> 'D'"
+        )
+        found: dict[str, set[str]] = {}
+        for table, trigger in cursor.fetchall():
+            found.setdefault(table, set()).add(trigger)
+    return found
