@@ -89,8 +89,9 @@ def cox_hazard_ratio(
         out["notes"].append(f"Cox model failed: {exc}")
         return out
     coef, se = float(fit.params[0]), float(fit.bse[0])
-    if not (math.isfinite(coef) and math.isfinite(se)) or se == 0:
-        out["notes"].append("Cox model did not converge")
+    if not (math.isfinite(coef) and math.isfinite(se)) or se == 0 or abs(coef) + 4 * se > 50:
+        # e.g. monotone likelihood: every event in one group before the other's first
+        out["notes"].append("Cox model did not converge (hazard ratio not estimable)")
         return out
     z = stats.norm.ppf(0.5 + confidence / 2)
     out.update(
