@@ -286,7 +286,8 @@ def patient_outcome(
 
     last_assessment_day = max(((d - day0).days for d in assessment_dates), default=0)
     cap = (cutoff - day0).days
-    death_day = (death - day0).days if death and death <= cutoff else None
+    # a death before day 0 is a data error (listed in problems): counted at day 0
+    death_day = max((death - day0).days, 0) if death and death <= cutoff else None
     progression_day = out["progression_day"]
     # PFS
     pfs_events = [d for d in (progression_day, death_day) if d is not None]
