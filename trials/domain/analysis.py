@@ -417,6 +417,11 @@ def trial_statistics(
             problems if problems is not None else data_quality(datacut, outcomes, outcomes)
         ),
     }
+    if not arm_level:  # a blinded reader must not learn a patient's arm code here
+        result["data_quality"] = [
+            {**p, "message": "arm code not in arms"} if p["field"] == "arm" else p
+            for p in result["data_quality"]
+        ]
     by_site: dict[str, list] = defaultdict(list)
     for o in outcomes:
         by_site[o["site"]].append(o)
