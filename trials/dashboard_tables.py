@@ -558,3 +558,71 @@ def forest_rows(stats: dict[str, Any]) -> list[dict[str, Any]]:
 
 def data_quality_rows(stats: dict[str, Any]) -> list[dict[str, str]]:
     return list(stats.get("data_quality") or [])
+
+
+def methods_text(stats: dict[str, Any]) -> list[tuple[str, str]]:
+    """The methods statements, translated (the report's "Methods" section)."""
+    s = stats.get("analysis_settings") or {}
+    origin = (
+        _("the randomization date")
+        if s.get("time_origin") == "randomization"
+        else _("the first treatment date")
+    )
+    confirmation = (
+        _(
+            "CR and PR must be confirmed by a later assessment at least %(days)s days later, "
+            "every assessment in between meeting the response criteria in sequence (RECIST 1.1 "
+            "section 4.6); the confirmed best overall response is primary, the unconfirmed "
+            "one is also reported."
+        )
+        % {"days": s.get("confirmation_min_days")}
+        if s.get("confirmation_required")
+        else _(
+            "Confirmation of CR/PR is not required; the unconfirmed best overall response is "
+            "primary, the confirmed one is also reported."
+        )
+    )
+    return [
+        (_("Response criteria"), f"{stats.get('criteria')}. {confirmation}"),
+        (
+            _("Stable disease"),
+            _("SD counts as best response if seen at least %(days)s days after day 0.")
+            % {"days": s.get("min_sd_days")},
+        ),
+        (
+            _("Time origin"),
+            _("Day 0 is %(origin)s, else the enrollment date.") % {"origin": origin},
+        ),
+        (
+            _("Response rates"),
+            _(
+                "ORR and DCR with Clopper-Pearson exact 95% confidence intervals over the "
+                "analysis population; arms compared by Fisher's exact test and the ORR "
+                "difference with Newcombe's hybrid score interval."
+            ),
+        ),
+        (
+            _("Survival"),
+            _(
+                "Kaplan-Meier estimates with Greenwood variance and a %(band)s-transformed "
+                "pointwise band; median and quartiles as the smallest time where the curve "
+                "reaches the level; median follow-up by reverse Kaplan-Meier; hazard ratios "
+                "from a Cox model (Efron ties, Wald CI and p), unstratified and stratified by "
+                "the randomization strata; log-rank tests, also stratified. Times in months "
+                "(30.4375 days)."
+            )
+            % {"band": s.get("ci_band", "log-log")},
+        ),
+        (
+            _("PFS"),
+            _(
+                "Progression or death, whichever comes first; otherwise censored at the last "
+                "tumour assessment."
+            ),
+        ),
+        (_("OS"), _("Death from any cause; otherwise censored at the last date known alive.")),
+        (
+            _("Duration of response"),
+            _("Responders only, from the first documented response to progression or death."),
+        ),
+    ] + settings_facts(stats)
