@@ -596,7 +596,7 @@ def methods_text(stats: dict[str, Any]) -> list[tuple[str, str]]:
         (
             _("Response rates"),
             _(
-                "ORR and DCR with Clopper-Pearson exact 95% confidence intervals over the "
+                "ORR and DCR with exact Clopper-Pearson confidence intervals (95%) over the "
                 "analysis population; arms compared by Fisher's exact test and the ORR "
                 "difference with Newcombe's hybrid score interval."
             ),

@@ -40,7 +40,9 @@ def _embedded(html: str) -> dict:
 def test_report_numbers_equal_analyze_datacut(tmp_path, trial, trial_site_a, trial_site_b):
     seed(trial, trial_site_a, trial_site_b)
     cut_path = tmp_path / "cut.json"
-    call_command("export_datacut", trial.protocol_code, "--out", str(cut_path), stdout=io.StringIO())
+    call_command(
+        "export_datacut", trial.protocol_code, "--out", str(cut_path), stdout=io.StringIO()
+    )
     report = tmp_path / "report.html"
     call_command("report_datacut", str(cut_path), "--out", str(report), stdout=io.StringIO())
     html = report.read_text(encoding="utf-8")
@@ -59,7 +61,7 @@ def test_report_numbers_equal_analyze_datacut(tmp_path, trial, trial_site_a, tri
     assert hashlib.sha256(cut_path.read_bytes()).hexdigest() in html
     assert re.search(r'id="code-version">(git |hbtrials )\S+', html)
     assert "<svg" in html and 'id="consort"' in html and 'id="baseline"' in html
-    assert not re.search(r'<(script|link|img)[^>]+(src|href)=', html)  # no external asset
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=", html)  # no external asset
     assert "Methods" in html and "Clopper-Pearson" in html
 
 
