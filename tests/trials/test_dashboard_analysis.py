@@ -67,3 +67,24 @@ def test_dashboard_lists_data_problems_instead_of_dropping_patients(
     stats = client.get(reverse("trials:dashboard_data", args=[trial.pk])).json()
     assert stats["overall"]["rates"]["enrolled"] == 6  # nobody dropped
     assert stats["data_quality"][0]["subject_id"] == victim.subject_id
+
+
+def test_api_statistics_state_the_analysis_plan(client, trial, lead_investigator):
+    trial.time_origin = "first_treatment"
+    trial.landmark_months = "3,9"
+    trial.save()
+    client.force_login(lead_investigator)
+    body = client.get(f"/api/v1/trials/{trial.pk}/statistics/").json()
+    assert body["analysis_settings"]["time_origin"] == "first_treatment"
+    assert body["analysis_settings"]["landmark_months"] == [3.0, 9.0]
+    assert body["definitions"]["day0"].startswith("first treatment date")
+    assert body["data_quality"] == []
+
+
+def test_trial_rejects_malformed_landmarks(trial):
+    from django.core.exceptions import ValidationError
+
+    trial.landmark_months = "6,twelve"
+    with pytest.raises(ValidationError) as info:
+        trial.full_clean()
+    assert "landmark_months" in info.value.message_dict
