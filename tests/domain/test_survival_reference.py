@@ -135,3 +135,23 @@ def test_undefined_hazard_ratio_says_why() -> None:
 def test_at_risk_grid_covers_the_whole_follow_up(longest, first_steps, last) -> None:
     grid = at_risk_grid(longest)
     assert grid[:3] == first_steps and grid[-1] == last and len(grid) <= 12
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_cox_equals_statsmodels_phreg_with_ties_and_strata(seed) -> None:
+    import numpy as np
+    from statsmodels.duration.hazard_regression import PHReg
+
+    rng = np.random.default_rng(seed)
+    n = 300
+    group = rng.integers(0, 2, n)
+    times = np.round(rng.exponential(10 / np.where(group == 1, 1.6, 1.0)))  # many ties
+    events = rng.random(n) < 0.7
+    strata = rng.choice(["a", "b", "c"], n)
+    for kwargs in ({}, {"strata": strata}):
+        ours = cox_hazard_ratio(times, events, group, **kwargs)
+        ref = PHReg(times, group[:, None].astype(float), status=events.astype(int), ties="efron",
+                    **kwargs).fit()  # fmt: skip
+        assert ours["coef"] == pytest.approx(float(ref.params[0]), abs=1e-6)
+        assert ours["se"] == pytest.approx(float(ref.bse[0]), abs=1e-6)
+        assert ours["p_value"] == pytest.approx(float(ref.pvalues[0]), abs=1e-6)
