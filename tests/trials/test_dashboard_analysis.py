@@ -3,6 +3,8 @@ follow-up, the subgroup forest plot, and the data-quality list instead of silent
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
@@ -88,3 +90,26 @@ def test_trial_rejects_malformed_landmarks(trial):
     with pytest.raises(ValidationError) as info:
         trial.full_clean()
     assert "landmark_months" in info.value.message_dict
+
+
+def test_recompute_outcomes_follows_a_new_time_origin(trial, trial_site_a, trial_site_b):
+    import io
+
+    from django.core.management import call_command
+
+    from patients.models import ResponseSummary
+
+    patients = seed(trial, trial_site_a, trial_site_b)
+    victim = patients["SA"][0]
+    enrollment = victim.enrollment
+    enrollment.first_treatment_date = enrollment.enrolled_on + datetime.timedelta(days=5)
+    enrollment.save()  # test setup: the stored outcome still counts from randomization
+    before = ResponseSummary.objects.get(patient=victim).outcome["day0"]
+    assert before == enrollment.enrolled_on.isoformat()  # randomization: the default
+    trial.time_origin = "first_treatment"
+    trial.save()
+    out = io.StringIO()
+    call_command("recompute_outcomes", trial.protocol_code, stdout=out)
+    assert "6 outcomes recomputed" in out.getvalue()
+    after = ResponseSummary.objects.get(patient=victim).outcome["day0"]
+    assert after == enrollment.first_treatment_date.isoformat() != before
