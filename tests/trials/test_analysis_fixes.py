@@ -171,3 +171,22 @@ def test_survival_summary_in_months_with_landmarks_and_at_risk_grid():
     assert os["months"]["median"] == pytest.approx(os["median"] / 30.4375)
     assert result["comparisons"]["os"]["hazard_ratio"]["hr"] is not None
     assert result["forest"][0]["factor"] == "all"
+
+
+def test_a_stored_nya_flag_expires_at_a_later_cut_off():
+    """The dashboard aggregates stored outcomes: a patient not yet assessable on the day
+    the outcome was stored is overdue (NE, in the denominator) once the window passed."""
+    from trials.domain.analysis import trial_statistics
+
+    fresh = {**patient("P9", "A", "S1", []), "enrolled_on": "2026-10-20"}
+    early = analyze(datacut([fresh]))
+    assert early["overall"]["rates"]["not_yet_assessable"] == 1
+    import datetime
+
+    from trials.domain.analysis import patient_outcome, response_settings
+
+    cut = datacut([fresh])
+    stored = patient_outcome(fresh, response_settings(cut["trial"]), datetime.date(2026, 11, 1))
+    later = trial_statistics({**cut, "cutoff_date": "2027-03-01"}, [stored])
+    assert later["overall"]["rates"]["not_yet_assessable"] == 0
+    assert later["overall"]["rates"]["counts"]["NE"] == 1

@@ -217,6 +217,7 @@ def patient_outcome(
         "treated": treated is not None,
         "bor_confirmed": "NE",
         "bor_unconfirmed": "NE",
+        "followups": len(followups),
         "not_yet_assessable": bool(
             evaluable
             and not followups
@@ -392,6 +393,9 @@ def trial_statistics(
     """
     trial = datacut.get("trial", {})
     analysis = analysis_settings(trial)
+    cutoff = _date(datacut.get("cutoff_date"), "cutoff_date")
+    if cutoff is not None:
+        outcomes = efficacy.refresh_nya(outcomes, analysis, cutoff)
     arms = [a["code"] for a in datacut.get("arms", [])]
     sites = [s["code"] for s in datacut.get("sites", [])]
     grid = efficacy.grid_for(outcomes)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,30 @@ def in_population(o: Mapping[str, Any], analysis: AnalysisSettings) -> bool:
     if analysis.population == "per_protocol":
         return bool(o.get("evaluable")) and bool(o.get("treated", True))
     return bool(o.get("evaluable"))
+
+
+def refresh_nya(
+    outcomes: Sequence[Mapping[str, Any]], analysis: AnalysisSettings, cutoff: date
+) -> list[Mapping[str, Any]]:
+    """Not-yet-assessable status at the statistics' cut-off: a stored outcome keeps the
+    flag of the day it was computed, and a patient stops being NYA once the window has
+    passed even if nothing was entered since. Outcomes that do not change are reused."""
+    out: list[Mapping[str, Any]] = []
+    for o in outcomes:
+        if "followups" not in o or not o.get("day0"):
+            out.append(o)  # stored before this rule: keep its flag
+            continue
+        nya = bool(
+            o.get("evaluable")
+            and not o["followups"]
+            and not o.get("recorded")
+            and not o.get("os_event")
+            and (cutoff - date.fromisoformat(o["day0"])).days < analysis.nya_days
+        )
+        out.append(
+            o if nya == bool(o.get("not_yet_assessable")) else {**o, "not_yet_assessable": nya}
+        )
+    return out
 
 
 def rates(
