@@ -32,7 +32,23 @@ def trial_settings(trial: Trial) -> dict[str, Any]:
         "confirmation_min_days": trial.confirmation_min_days,
         "min_sd_days": trial.min_sd_days,
         "imaging_interval_weeks": trial.imaging_interval_weeks,
+        # analysis settings (trials.domain.analysis_settings)
+        "time_origin": trial.time_origin,
+        "ci_band": trial.ci_band,
+        "orr_null_rate": trial.orr_null_rate,
+        "orr_sided": trial.orr_sided,
+        "landmark_months": _landmarks(trial),
+        "population": trial.analysis_population,
+        "nya_handling": trial.nya_handling,
+        "nya_days": trial.nya_days,
     }
+
+
+def _landmarks(trial: Trial) -> list[float]:
+    try:
+        return trial.landmark_list() or [6.0, 12.0, 24.0]
+    except ValueError:
+        return [6.0, 12.0, 24.0]
 
 
 def trial_header(trial: Trial, *, cutoff: date) -> dict[str, Any]:
@@ -94,6 +110,9 @@ def patient_record(patient: Patient, enrollment: Enrollment | None = None) -> di
         "arm": enrollment.arm.code,
         "randomization_number": enrollment.randomization_number,
         "enrolled_on": enrollment.enrolled_on.isoformat(),
+        # allocation happens at enrollment: the enrollment date is the randomization date
+        "randomization_date": enrollment.enrolled_on.isoformat(),
+        "stratum": enrollment.stratum or None,
         "first_treatment_date": _iso(enrollment.first_treatment_date),
         "status": patient.status,
         "death_date": _iso(patient.death_date),

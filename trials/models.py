@@ -114,6 +114,71 @@ class Trial(models.Model):
         default=42,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
     )
+    # Statistical analysis plan (trials.domain.analysis_settings): stated on every figure,
+    # in data.json, the API and every data cut.
+    time_origin = models.CharField(
+        _("time origin"),
+        max_length=16,
+        choices=[
+            ("randomization", _("randomization date")),
+            ("first_treatment", _("first treatment date")),
+        ],
+        default="randomization",
+        help_text=_("Day 0 of PFS, OS and duration of response."),
+    )
+    ci_band = models.CharField(
+        _("confidence band"),
+        max_length=8,
+        choices=[("log-log", _("log-log")), ("log", _("log")), ("plain", _("plain"))],
+        default="log-log",
+        help_text=_("Transform of the Kaplan-Meier pointwise band and median CI."),
+    )
+    orr_null_rate = models.FloatField(
+        _("ORR null rate"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.001), MaxValueValidator(0.999)],
+        help_text=_("Protocol's null response rate (e.g. 0.05) for the exact binomial test."),
+    )
+    orr_sided = models.CharField(
+        _("ORR test sidedness"),
+        max_length=9,
+        choices=[("one-sided", _("one-sided")), ("two-sided", _("two-sided"))],
+        default="two-sided",
+    )
+    landmark_months = models.CharField(
+        _("landmark times (months)"),
+        max_length=60,
+        default="6,12,24",
+        help_text=_("Comma-separated months for landmark survival rates, e.g. 6,12,24."),
+    )
+    analysis_population = models.CharField(
+        _("analysis population"),
+        max_length=12,
+        choices=[
+            ("itt", _("intention to treat")),
+            ("per_protocol", _("per protocol")),
+            ("evaluable", _("evaluable")),
+        ],
+        default="evaluable",
+        help_text=_("Denominator of the response rates."),
+    )
+    nya_handling = models.CharField(
+        _("not-yet-assessable patients"),
+        max_length=13,
+        choices=[
+            ("exclude", _("excluded from the denominator, counted apart")),
+            ("include_as_ne", _("counted as not evaluable")),
+        ],
+        default="exclude",
+    )
+    nya_days = models.PositiveSmallIntegerField(
+        _("not-yet-assessable window (days)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(730)],
+        help_text=_("Blank: the imaging interval plus 14 days."),
+    )
     randomization_block_sizes = models.CharField(
         _("randomization block sizes"),
         max_length=50,
@@ -164,6 +229,10 @@ class Trial(models.Model):
             differing = self.arm_specific_interventions()
             if differing:
                 errors["blinding"] = blinding_refusal(differing)
+        try:
+            self.landmark_list()
+        except ValueError:
+            errors["landmark_months"] = _("Enter positive numbers of months separated by commas.")
         if errors:
             raise ValidationError(errors)
 
@@ -179,6 +248,13 @@ class Trial(models.Model):
             codes = (arms_of or {}).get(iv.pk)
             given[iv.name] = codes if codes is not None else {a.code for a in iv.arms.all()}
         return arm_specific_interventions(arms, given)
+
+    def landmark_list(self) -> list[float]:
+        raw = [p.strip() for p in (self.landmark_months or "").split(",") if p.strip()]
+        values = [float(p) for p in raw]
+        if any(not 0 < v <= 240 for v in values):
+            raise ValueError("landmark out of range")
+        return values
 
     def block_sizes(self) -> list[int]:
         raw = [p.strip() for p in (self.randomization_block_sizes or "").split(",") if p.strip()]

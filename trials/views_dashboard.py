@@ -13,12 +13,14 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from sites.mixins import get_visible_or_404, require_perm
 from sites.roles import Perm
 
 from . import dashboard_tables as tables
+from . import svg_charts
 from .domain.analysis import BOR_ORDER
 from .models import Trial
 from .selectors_stats import trial_statistics_for
@@ -55,6 +57,7 @@ def _js_strings() -> dict[str, str]:
         "death": _("Death"),
         "ongoing": _("On study"),
         "days": _("Days from day 0"),
+        "months": _("Months from day 0"),
         "survival": _("Probability"),
         "ciBand": _("95% CI band"),
         "arm": _("Arm"),
@@ -103,6 +106,10 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
                 tables.at_risk_table(stats, kind),
                 tables.p_text(comparisons.get(f"{kind}_logrank")) if comparisons else None,
                 comparisons.get(f"{kind}_logrank"),
+                {
+                    "rows": tables.survival_details(stats, kind),
+                    "hr": tables.hazard_ratio_rows(stats, kind),
+                },
             )
             for kind, title in (
                 ("pfs", _("Progression-free survival (Kaplan-Meier)")),
@@ -125,6 +132,23 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         "js_strings": _js_strings(),
         "summary_rows": tables.summary_rows(stats),
         "bor_order": BOR_ORDER,
+        "settings_facts": tables.settings_facts(stats),
+        "response_details": tables.response_details(stats),
+        "orr_difference": tables.orr_difference_text(stats),
+        "orr_difference_method": (comparisons.get("orr_difference") or {}).get("method"),
+        "forest_rows": tables.forest_rows(stats),
+        "forest_svgs": [
+            # every label in the SVG is escaped by svg_charts
+            mark_safe(svg_charts.forest_svg(stats["forest"], key, title, log=log))  # noqa: S308
+            for key, title, log in (
+                ("orr_difference", _("ORR difference (percentage points)"), False),
+                ("pfs_hr", _("PFS hazard ratio"), True),
+                ("os_hr", _("OS hazard ratio"), True),
+            )
+        ]
+        if stats.get("forest")
+        else [],
+        "data_quality": tables.data_quality_rows(stats),
     }
     return render(request, "trials/dashboard.html", context)
 

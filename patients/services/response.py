@@ -10,8 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.context import audit_context
-from trials.datacut import enrolled_patients, patient_record
+from trials.datacut import enrolled_patients, patient_record, trial_settings
 from trials.domain.analysis import patient_outcome, response_settings
+from trials.domain.analysis_settings import analysis_settings
 
 from ..models import Patient, ResponseSummary
 
@@ -27,15 +28,13 @@ def response_recompute(*, patient: Patient, acting_user: Any = None) -> Response
         return None
     record = patient_record(fresh)
     trial = fresh.trial_site.trial
-    settings = response_settings(
-        {
-            "response_criteria": "irecist" if trial.response_criteria == "irecist" else "recist11",
-            "confirmation_required": trial.confirmation_required,
-            "confirmation_min_days": trial.confirmation_min_days,
-            "min_sd_days": trial.min_sd_days,
-        }
+    block = trial_settings(trial)  # the data cut's trial block: one reading of the settings
+    outcome = patient_outcome(
+        record,
+        response_settings(block),
+        timezone.localdate(),
+        analysis=analysis_settings(block),  # time origin, not-yet-assessable window
     )
-    outcome = patient_outcome(record, settings, timezone.localdate())
     with transaction.atomic(), audit_context(user=acting_user, reason="Response recomputed"):
         summary = ResponseSummary.objects.filter(patient=fresh).first() or ResponseSummary(
             patient=fresh

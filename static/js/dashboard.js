@@ -322,9 +322,11 @@
     kmGroups(stats, kind).forEach(function (g, i) {
       var steps = g.km.steps || [];
       var start = {x: 0, y: 1};
-      var curve = [start].concat(steps.map(function (s) { return {x: s.time, y: s.survival}; }));
-      var lower = [start].concat(steps.map(function (s) { return {x: s.time, y: s.ci_lower}; }));
-      var upper = [start].concat(steps.map(function (s) { return {x: s.time, y: s.ci_upper}; }));
+      // the curve is stored in days; the axis shows months (30.4375 days)
+      function mo(s) { return Math.round(s.time / 30.4375 * 1000) / 1000; }
+      var curve = [start].concat(steps.map(function (s) { return {x: mo(s), y: s.survival}; }));
+      var lower = [start].concat(steps.map(function (s) { return {x: mo(s), y: s.ci_lower}; }));
+      var upper = [start].concat(steps.map(function (s) { return {x: mo(s), y: s.ci_upper}; }));
       var radius = [0].concat(steps.map(function (s) { return s.censored > 0 ? 4 : 0; }));
       datasets.push({label: g.label, data: curve, stepped: "before", borderColor: color(i * 3), backgroundColor: color(i * 3),
         borderWidth: 2, pointStyle: "cross", pointRadius: radius, pointHoverRadius: 4, fill: false});
@@ -340,7 +342,7 @@
         maintainAspectRatio: false, animation: false, parsing: true,
         interaction: {mode: "nearest", intersect: false},
         scales: {
-          x: {type: "linear", beginAtZero: true, title: {display: true, text: T.days}},
+          x: {type: "linear", beginAtZero: true, title: {display: true, text: T.months}},
           y: {min: 0, max: 1, title: {display: true, text: T.survival}}
         },
         plugins: {

@@ -24,6 +24,9 @@ def enroll(patient: Patient, user: Any, *, index: int = 1) -> Enrollment:
     for status in ("eligible", "consented", "on_study"):
         patient_set_status(patient=patient, status=status, acting_user=user, reason="test")
     trial = patient.trial_site.trial
+    if trial.time_origin != "first_treatment":  # these tests count days from treatment
+        trial.time_origin = "first_treatment"
+        trial.save(update_fields=["time_origin"])
     return Enrollment.objects.create(
         patient=patient,
         trial=trial,

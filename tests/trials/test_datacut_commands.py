@@ -94,8 +94,10 @@ def test_export_with_cutoff_and_blinded_analysis(tmp_path, trial, trial_site_a, 
     result = analyze(path, "--blinded")
     assert result["cutoff_date"] == cutoff.isoformat()
     assert result["overall"]["rates"]["enrolled"] == enrolled_by_then
-    # Nothing after the cut-off counts: no scan yet (first follow-up on day 42).
-    assert result["overall"]["rates"]["counts"]["NE"] == enrolled_by_then
+    # Nothing after the cut-off counts: no scan yet (first follow-up on day 42), so
+    # every patient is not yet assessable, out of the interim denominator, counted apart.
+    assert result["overall"]["rates"]["counts"]["NE"] == 0
+    assert result["overall"]["rates"]["not_yet_assessable"] == enrolled_by_then
     assert "by_arm" not in result and "swimmer" not in result
     with pytest.raises(CommandError, match="not a date"):
         export(trial, path, "--cutoff", "01/01/2020")

@@ -481,7 +481,7 @@ def test_pr_is_kept_at_once_when_confirmation_is_not_required() -> None:
     ("sequence", "expected"),
     [
         ([(42, R.CR), (84, R.CR)], R.CR),
-        ([(42, R.CR), (84, R.PR)], R.PR),
+        ([(42, R.CR), (84, R.PR)], R.SD),  # disease back after CR (table 3 footnote a)
         ([(42, R.CR), (56, R.PR)], R.SD),  # PR only 14 days later: not confirmed
         ([(21, R.CR), (35, R.PR)], R.PD),  # disease back after CR, SD duration not met
         ([(42, R.CR), (84, R.SD)], R.SD),

@@ -23,12 +23,28 @@ STATISTICS_SCHEMA: dict[str, Any] = {
     "description": "The dashboard's figures at today's cutoff: `trial`, `cutoff_date`, "
     "`overall` (response rates with confidence intervals, survival), `by_arm` and "
     "`comparisons` (only with `arm_level` true), `enrollment` (per month and site, targets), "
-    "patient-level rows (waterfall, swimmer), `scope` (`trial_wide`, `sites`, "
+    "patient-level rows (waterfall, swimmer), `analysis_settings` (the statistical "
+    "analysis plan the figures follow: time origin, CI band, ORR null rate and sidedness, "
+    "landmarks, population, not-yet-assessable handling, primary BOR), `data_quality` "
+    "(records that contradict themselves, by subject and field), `forest` (subgroups), "
+    "`scope` (`trial_wide`, `sites`, "
     "`site_filter`, `visible_sites`) and, for site roles, `trial_level` (the whole trial's "
     "aggregates without patient-level rows). Figures are cached; `computed_at` says when.",
     "properties": {
         "cutoff_date": {"type": "string", "format": "date"},
         "arm_level": {"type": "boolean"},
+        "analysis_settings": {"type": "object", "additionalProperties": True},
+        "data_quality": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "subject_id": {"type": "string"},
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
         "computed_at": {"type": "string", "nullable": True},
         "scope": {
             "type": "object",

@@ -27,17 +27,14 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from . import analysis_efficacy as efficacy
 from . import recist
-from .statistics import (
-    compare_proportions,
-    duration_of_response,
-    kaplan_meier,
-    logrank,
-    response_rates,
-)
+from .analysis_settings import AnalysisSettings, SettingsError, analysis_settings
+from .statistics import compare_proportions, duration_of_response, logrank
 
 FORMAT = "hbtrials-datacut"
 FORMAT_VERSION = 1
@@ -83,18 +80,53 @@ def _bor_label(bor: recist.Response | recist.IResponse) -> str:
     }.get(response, "NE")
 
 
+def _problem(sid: Any, field: str, message: str) -> dict[str, str]:
+    return {"subject_id": str(sid), "field": field, "message": message}
+
+
+def time_origin(patient: Mapping[str, Any], analysis: AnalysisSettings, where: str) -> date:
+    """Day 0 of the patient's time-to-event endpoints (see ``AnalysisSettings``)."""
+    enrolled = _date(patient.get("enrolled_on"), f"{where}.enrolled_on")
+    if enrolled is None:
+        raise DataCutError(f"{where}: enrolled_on is required")
+    if analysis.time_origin == "randomization":
+        key = "randomization_date"
+    else:
+        key = "first_treatment_date"
+    return _date(patient.get(key), f"{where}.{key}") or enrolled
+
+
 def patient_outcome(
-    patient: Mapping[str, Any], settings: recist.ResponseSettings, cutoff: date
+    patient: Mapping[str, Any],
+    settings: recist.ResponseSettings,
+    cutoff: date,
+    *,
+    analysis: AnalysisSettings | None = None,
 ) -> dict[str, Any]:
-    """One patient's outcome from the raw data-cut record (see the README format)."""
+    """One patient's outcome from the raw data-cut record (see the README format).
+
+    Data problems that this patient's record shows on its own (a follow-up scan dated on
+    or before the baseline scan or day 0, an assessment after death, death before
+    enrollment, lesion data that fail RECIST validation) are listed in
+    ``outcome["problems"]`` (subject, field, message): ``analyze(strict=True)`` refuses the
+    cut with them, the dashboard lists them. An offending scan is left out of the
+    response evaluation; the patient is never dropped.
+    """
+    analysis = analysis or AnalysisSettings()
     sid = patient.get("subject_id", "?")
     where = f"patient {sid}"
     enrolled = _date(patient.get("enrolled_on"), f"{where}.enrolled_on")
     if enrolled is None:
         raise DataCutError(f"{where}: enrolled_on is required")
-    day0 = _date(patient.get("first_treatment_date"), f"{where}.first_treatment_date") or enrolled
+    day0 = time_origin(patient, analysis, where)
+    treated = _date(patient.get("first_treatment_date"), f"{where}.first_treatment_date")
     death = _date(patient.get("death_date"), f"{where}.death_date")
     alive = _date(patient.get("last_known_alive_date"), f"{where}.last_known_alive_date")
+    problems: list[dict[str, str]] = []
+    if death is not None and death < enrolled:
+        problems.append(
+            _problem(sid, "death_date", f"death {death} is before enrollment {enrolled}")
+        )
 
     lesions = [
         recist.Lesion(
@@ -110,20 +142,39 @@ def patient_outcome(
     ]
     followups: list[recist.Assessment] = []
     assessment_dates: list[date] = []
-    baseline_date: date | None = None
-    for i, raw in enumerate(
-        sorted(patient.get("assessments", []), key=lambda a: str(a.get("date")))
-    ):
-        when = _date(raw.get("date"), f"{where}.assessments[{i}].date")
+    raw_assessments = list(patient.get("assessments", []))
+    dated = [
+        (i, raw, _date(raw.get("date"), f"{where}.assessments[{i}].date"))
+        for i, raw in enumerate(raw_assessments)
+    ]
+    baselines = [when for _, raw, when in dated if raw.get("baseline") and when is not None]
+    baseline_date: date | None = max(baselines) if baselines else None
+    for i, raw, when in sorted(dated, key=lambda item: str(item[2])):
         if when is None or when > cutoff:
             continue
+        field = f"assessments[{i}].date"
+        if death is not None and when > death:
+            problems.append(_problem(sid, field, f"assessment {when} is after death {death}"))
         if raw.get("baseline"):
-            baseline_date = when
+            continue
+        if baseline_date is not None and when <= baseline_date:
+            problems.append(
+                _problem(
+                    sid,
+                    field,
+                    f"follow-up scan {when} is not after the baseline scan {baseline_date}",
+                )
+            )
+            continue
+        if when <= day0:
+            problems.append(
+                _problem(sid, field, f"follow-up scan {when} is not after day 0 ({day0})")
+            )
             continue
         assessment_dates.append(when)
         followups.append(
             recist.Assessment(
-                day=max((when - day0).days, 1),
+                day=(when - day0).days,
                 measurements=tuple(
                     recist.LesionMeasurement(
                         lesion_id=str(m["lesion_id"]),
@@ -162,17 +213,47 @@ def patient_outcome(
         "timepoints": [],
         "non_ablated_bor": None,
         "notes": [],
+        "stratum": patient.get("stratum") or None,
+        "treated": treated is not None,
+        "bor_confirmed": "NE",
+        "bor_unconfirmed": "NE",
+        "followups": len(followups),
+        "not_yet_assessable": bool(
+            evaluable
+            and not followups
+            and not any_recorded
+            and death is None
+            and (cutoff - day0).days < analysis.nya_days
+        ),
+        "problems": problems,
     }
     bor = None
     if evaluable and (followups or any_recorded):
         try:
             points = recist.evaluate_timepoints(lesions, followups, settings)
         except recist.RecistInputError as exc:
-            out["evaluable"] = False
+            # The patient stays in the denominator (NE) and the problem is reported.
             out["notes"] = [e.message for e in exc.errors][:5]
+            problems.extend(
+                _problem(
+                    sid,
+                    f"lesions[{e.lesion_id}].{e.field}" if e.lesion_id else e.field,
+                    e.message,
+                )
+                for e in exc.errors[:5]
+            )
             points = []
         if points:
             bor = recist.best_overall_response(points, settings)
+            for key, required in (("bor_confirmed", True), ("bor_unconfirmed", False)):
+                other = (
+                    bor
+                    if required is settings.confirmation_required
+                    else recist.best_overall_response(
+                        points, replace(settings, confirmation_required=required)
+                    )
+                )
+                out[key] = _bor_label(other.bor)
             out.update(
                 bor=_bor_label(bor.bor),
                 bor_label=str(bor.bor),
@@ -206,7 +287,8 @@ def patient_outcome(
 
     last_assessment_day = max(((d - day0).days for d in assessment_dates), default=0)
     cap = (cutoff - day0).days
-    death_day = (death - day0).days if death and death <= cutoff else None
+    # a death before day 0 is a data error (listed in problems): counted at day 0
+    death_day = max((death - day0).days, 0) if death and death <= cutoff else None
     progression_day = out["progression_day"]
     # PFS
     pfs_events = [d for d in (progression_day, death_day) if d is not None]
@@ -237,32 +319,6 @@ def patient_outcome(
     return out
 
 
-def _rates(outcomes: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    counts = Counter(o["bor"] for o in outcomes if o["evaluable"])
-    result = response_rates({k: counts.get(k, 0) for k in BOR_ORDER}).to_dict()
-    result["enrolled"] = len(outcomes)
-    result["not_evaluable"] = sum(1 for o in outcomes if not o["evaluable"])
-    result["confirmed_responders"] = sum(
-        1 for o in outcomes if o["evaluable"] and o["bor"] in ("CR", "PR") and o["confirmed"]
-    )
-    non_ablated = Counter(o["non_ablated_bor"] for o in outcomes if o.get("non_ablated_bor"))
-    result["non_ablated"] = (
-        response_rates({k: non_ablated.get(k, 0) for k in BOR_ORDER}).to_dict()
-        if non_ablated
-        else None
-    )
-    return result
-
-
-def _km(outcomes: Sequence[Mapping[str, Any]], kind: str, grid: Sequence[float]) -> dict[str, Any]:
-    rows = [o for o in outcomes if o.get(f"{kind}_days") is not None]
-    km = kaplan_meier([o[f"{kind}_days"] for o in rows], [bool(o[f"{kind}_event"]) for o in rows])
-    data = km.to_dict()
-    data["numbers_at_risk"] = [r.to_dict() for r in km.numbers_at_risk(grid)] if rows else []
-    data["time_unit"] = "days"
-    return data
-
-
 def _dor(outcomes: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     rows = [o for o in outcomes if o.get("dor_days") is not None]
     if not rows:
@@ -274,10 +330,51 @@ def _dor(outcomes: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     ).to_dict()
 
 
-def _grid(outcomes: Sequence[Mapping[str, Any]]) -> list[float]:
-    longest = max((max(o.get("os_days") or 0, o.get("pfs_days") or 0) for o in outcomes), default=0)
-    step = 90  # about every 3 months
-    return [float(t) for t in range(0, int(longest) + step, step)][:25]
+def _ttr(outcomes: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """Time to response among responders: median, range, in days and months."""
+    days = sorted(
+        float(o["first_response_day"])
+        for o in outcomes
+        if o.get("evaluable") and o["bor"] in ("CR", "PR") and o.get("first_response_day")
+    )
+    if not days:
+        return None
+    mid = len(days) // 2
+    median = days[mid] if len(days) % 2 else (days[mid - 1] + days[mid]) / 2
+    return {
+        "n": len(days),
+        "median_days": median,
+        "min_days": days[0],
+        "max_days": days[-1],
+        "median_months": median / DAYS_PER_MONTH,
+        "method": "responders only: day 0 to the first CR/PR time point; median and range",
+    }
+
+
+def _block(
+    outcomes: Sequence[Mapping[str, Any]], analysis: AnalysisSettings, grid: list[float]
+) -> dict[str, Any]:
+    return {
+        "rates": efficacy.rates(outcomes, analysis),
+        "rates_confirmed": efficacy.rates(outcomes, analysis, "bor_confirmed"),
+        "rates_unconfirmed": efficacy.rates(outcomes, analysis, "bor_unconfirmed"),
+        "pfs": efficacy.survival(outcomes, "pfs", analysis, grid),
+        "os": efficacy.survival(outcomes, "os", analysis, grid),
+        "dor": _dor(outcomes),
+        "time_to_response": _ttr(outcomes),
+    }
+
+
+def data_quality(
+    datacut: Mapping[str, Any],
+    patients: Sequence[Mapping[str, Any]],
+    outcomes: Sequence[Mapping[str, Any]],
+) -> list[dict[str, str]]:
+    """Every problem found: between records, then each patient's own."""
+    problems = efficacy.cross_patient_problems(datacut, patients)
+    for o in outcomes:
+        problems.extend(o.get("problems") or [])
+    return problems
 
 
 def trial_statistics(
@@ -285,56 +382,61 @@ def trial_statistics(
     outcomes: Sequence[Mapping[str, Any]],
     *,
     arm_level: bool = True,
+    problems: Sequence[Mapping[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Every figure of the dashboard from per-patient outcomes.
 
     ``arm_level=False`` (a blinded role in a blinded trial) leaves out everything that
-    would reveal efficacy by arm; trial-level aggregates remain.
+    would reveal efficacy by arm; trial-level aggregates remain. ``problems``: the data
+    quality list (default: the cross-record checks over the outcomes and each outcome's
+    own problems).
     """
+    trial = datacut.get("trial", {})
+    analysis = analysis_settings(trial)
+    cutoff = _date(datacut.get("cutoff_date"), "cutoff_date")
+    if cutoff is not None:
+        outcomes = efficacy.refresh_nya(outcomes, analysis, cutoff)
     arms = [a["code"] for a in datacut.get("arms", [])]
     sites = [s["code"] for s in datacut.get("sites", [])]
-    grid = _grid(outcomes)
+    grid = efficacy.grid_for(outcomes)
+    settings = response_settings(trial)
     result: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "trial": datacut.get("trial", {}).get("protocol_code"),
+        "trial": trial.get("protocol_code"),
         "cutoff_date": datacut.get("cutoff_date"),
-        "criteria": str(response_settings(datacut.get("trial", {})).criteria),
-        "definitions": {
-            "day0": "first treatment date, else enrollment date",
-            "evaluable": "enrolled patients with a baseline tumour assessment (or a recorded response)",
-            "pfs": "progression (RECIST PD / iRECIST confirmed iUPD) or death; censored at the last tumour assessment",
-            "os": "death from any cause; censored at the last date known alive",
-            "dor": "responders only: first documented response to progression or death",
+        "criteria": str(settings.criteria),
+        "analysis_settings": {
+            **analysis.to_dict(),
+            "confirmation_required": settings.confirmation_required,
+            "confirmation_min_days": settings.confirmation_min_days,
+            "min_sd_days": settings.min_sd_days,
+            "primary_bor": "confirmed" if settings.confirmation_required else "unconfirmed",
         },
-        "overall": {
-            "rates": _rates(outcomes),
-            "pfs": _km(outcomes, "pfs", grid),
-            "os": _km(outcomes, "os", grid),
-            "dor": _dor(outcomes),
-        },
+        "definitions": definitions(analysis),
+        "overall": _block(outcomes, analysis, grid),
         "by_site": {},
         "arm_level": arm_level,
+        "data_quality": list(
+            problems if problems is not None else data_quality(datacut, outcomes, outcomes)
+        ),
     }
+    if not arm_level:  # a blinded reader must not learn a patient's arm code here
+        result["data_quality"] = [
+            {**p, "message": "arm code not in arms"} if p["field"] == "arm" else p
+            for p in result["data_quality"]
+        ]
     by_site: dict[str, list] = defaultdict(list)
     for o in outcomes:
         by_site[o["site"]].append(o)
     for code in sites:
-        result["by_site"][code] = {"rates": _rates(by_site.get(code, []))}
+        result["by_site"][code] = {"rates": efficacy.rates(by_site.get(code, []), analysis)}
 
     if arm_level:
         by_arm: dict[str, list] = defaultdict(list)
         for o in outcomes:
             by_arm[o["arm"]].append(o)
-        result["by_arm"] = {
-            code: {
-                "rates": _rates(by_arm.get(code, [])),
-                "pfs": _km(by_arm.get(code, []), "pfs", grid),
-                "os": _km(by_arm.get(code, []), "os", grid),
-                "dor": _dor(by_arm.get(code, [])),
-            }
-            for code in arms
-        }
+        result["by_arm"] = {code: _block(by_arm.get(code, []), analysis, grid) for code in arms}
         if len(arms) == 2:
             a, b = arms
             ra, rb = result["by_arm"][a]["rates"], result["by_arm"][b]["rates"]
@@ -361,7 +463,11 @@ def trial_statistics(
                     if xa and xb
                     else None
                 )
+            comparisons.update(
+                efficacy.comparisons(by_arm, {c: result["by_arm"][c]["rates"] for c in arms}, a, b)
+            )
             result["comparisons"] = comparisons
+            result["forest"] = efficacy.forest(outcomes, analysis, a, b)
         result["waterfall"] = sorted(
             (
                 {
@@ -393,6 +499,40 @@ def trial_statistics(
     return result
 
 
+def definitions(analysis: AnalysisSettings) -> dict[str, str]:
+    """The methods statements shown with every figure (English; the dashboard and the
+    report translate them)."""
+    origin = (
+        "randomization date" if analysis.time_origin == "randomization" else "first treatment date"
+    )
+    return {
+        "day0": f"{origin}, else enrollment date",
+        "evaluable": "enrolled patients with a baseline tumour assessment (or a recorded response)",
+        "population": efficacy.POPULATION_TEXT[analysis.population],
+        "not_yet_assessable": (
+            f"no post-baseline scan and fewer than {analysis.nya_days} days since day 0: "
+            + (
+                "excluded from the response denominator and counted apart"
+                if analysis.nya_handling == "exclude"
+                else "counted as NE in the response denominator"
+            )
+        ),
+        "pfs": "progression (RECIST PD / iRECIST confirmed iUPD) or death; censored at the last tumour assessment",
+        "os": "death from any cause; censored at the last date known alive",
+        "dor": "responders only: first documented response to progression or death",
+        "ci_band": f"Kaplan-Meier pointwise band and median CI: {analysis.ci_band} transform",
+        "hazard_ratio": efficacy.COX_METHOD,
+        "orr_difference": efficacy.NEWCOMBE_METHOD,
+        "binomial_test": (
+            "none (no null rate in the protocol)"
+            if analysis.orr_null_rate is None
+            else f"exact binomial test of the ORR against {analysis.orr_null_rate:g}, "
+            f"{analysis.orr_sided}"
+        ),
+        "follow_up": "median follow-up by reverse Kaplan-Meier (Schemper & Smith 1996)",
+    }
+
+
 def enrollment_over_time(
     datacut: Mapping[str, Any], outcomes: Iterable[Mapping[str, Any]]
 ) -> dict[str, Any]:
@@ -413,10 +553,33 @@ def enrollment_over_time(
     }
 
 
+class DataQualityError(DataCutError):
+    """The cut is well formed but its data contradict themselves (see ``problems``)."""
+
+    def __init__(self, problems: Sequence[Mapping[str, str]]) -> None:
+        self.problems = list(problems)
+        shown = "; ".join(
+            f"patient {p['subject_id']}: {p['field']}: {p['message']}" for p in self.problems[:10]
+        )
+        more = len(self.problems) - 10
+        super().__init__(shown + (f"; and {more} more" if more > 0 else ""))
+
+
 def analyze(
-    datacut: Mapping[str, Any], *, site: str | None = None, arm_level: bool = True
+    datacut: Mapping[str, Any],
+    *,
+    site: str | None = None,
+    arm_level: bool = True,
+    strict: bool = False,
 ) -> dict[str, Any]:
-    """Validate a data cut, compute every patient's outcome and the trial statistics."""
+    """Validate a data cut, compute every patient's outcome and the trial statistics.
+
+    Problems in the data (repeated subject ids, unknown arm or site codes, no arm or
+    enrollment date, scans before baseline or day 0, death before enrollment, assessments
+    after death, lesion data that fail validation) are listed in ``data_quality``; with
+    ``strict`` (``manage.py analyze_datacut``) they refuse the cut (``DataQualityError``
+    naming patient and field). A repeated subject id is analysed once (its first record).
+    """
     if datacut.get("format") != FORMAT:
         raise DataCutError(f"format must be {FORMAT!r}")
     if int(datacut.get("format_version", 0)) > FORMAT_VERSION:
@@ -426,11 +589,26 @@ def analyze(
     cutoff = _date(datacut.get("cutoff_date"), "cutoff_date")
     if cutoff is None:
         raise DataCutError("cutoff_date is required")
-    settings = response_settings(datacut.get("trial", {}))
-    patients = [
-        p for p in datacut.get("patients", []) if p.get("arm") is not None or p.get("enrolled_on")
-    ]
+    trial = datacut.get("trial", {})
+    settings = response_settings(trial)
+    try:
+        analysis = analysis_settings(trial)
+    except SettingsError as exc:
+        raise DataCutError(str(exc)) from exc
+    patients = list(datacut.get("patients", []))
     if site:
         patients = [p for p in patients if p.get("site") == site]
-    outcomes = [patient_outcome(p, settings, cutoff) for p in patients]
-    return trial_statistics(datacut, outcomes, arm_level=arm_level)
+    problems = efficacy.cross_patient_problems(datacut, patients)
+    seen: set[str] = set()
+    outcomes = []
+    for p in patients:
+        sid = str(p.get("subject_id"))
+        if sid in seen or not p.get("enrolled_on"):
+            continue
+        seen.add(sid)
+        outcome = patient_outcome(p, settings, cutoff, analysis=analysis)
+        problems.extend(outcome["problems"])
+        outcomes.append(outcome)
+    if strict and problems:
+        raise DataQualityError(problems)
+    return trial_statistics(datacut, outcomes, arm_level=arm_level, problems=problems)

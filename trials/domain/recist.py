@@ -1244,8 +1244,10 @@ def best_overall_response(
     Only time points up to and including the first PD (iRECIST: iCPD) count. With
     confirmation required, a CR/PR counts only if a later assessment at least
     ``confirmation_min_days`` later shows the same or better response (CR for CR,
-    CR/PR for PR) with only CR/PR/NE in between; a CR followed by a PR gives PR
-    (Eisenhauer 2009 table 3). Otherwise an unconfirmed CR/PR, like SD, gives SD
+    CR/PR for PR) with only CR/PR/NE in between and no PR after a CR (the response
+    criteria met in sequence, RECIST 1.1 section 4.6). A CR followed by a PR is not a
+    confirmed response: table 3 gives SD or PD, and "PR" only when a reader re-reads the
+    first CR as a PR, which enters here as a recorded response. Otherwise an unconfirmed CR/PR, like SD, gives SD
     (non-CR/non-PD without target disease) provided SD or better was seen at day >=
     ``min_sd_days``; failing that the BOR is PD if progression followed, else NE.
     """
@@ -1260,13 +1262,21 @@ def best_overall_response(
     notes: list[str] = []
 
     def confirmed_by(i: int, accepted: tuple[_Level, ...]) -> int | None:
+        """The assessment that confirms the response at ``i``: the first CR/PR (CR for
+        a CR) at least ``confirmation_min_days`` later, every assessment from ``i`` to
+        it meeting the response criteria *in sequence*. A PR after a CR breaks the
+        sequence (table 3 footnote: disease seen again after a CR is progression at that
+        point), so PR -> CR -> PR does not confirm the first PR unless the CR alone is
+        late enough to confirm it."""
+        seen_cr = levels[i] is _Level.CR
         for j in range(i + 1, len(points)):
             if levels[j] is _Level.NE:
                 continue
-            if levels[j] not in accepted:
+            if levels[j] not in accepted or (levels[j] is _Level.PR and seen_cr):
                 return None
             if days[j] - days[i] >= settings.confirmation_min_days:
                 return j
+            seen_cr = seen_cr or levels[j] is _Level.CR
         return None
 
     def first_confirmed(accepted: tuple[_Level, ...]) -> tuple[int, int] | None:

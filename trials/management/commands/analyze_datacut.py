@@ -134,7 +134,7 @@ class Command(BaseCommand):
             # As the dashboard: per-site figures and targets of the chosen site only.
             cut = {**cut, "sites": [s for s in cut["sites"] if s["code"] == site]}
         try:
-            result = analyze(cut, site=site, arm_level=not options["blinded"])
+            result = analyze(cut, site=site, arm_level=not options["blinded"], strict=True)
         except DataCutError as exc:
             raise self._fail(f"malformed data cut: {exc}") from exc
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
