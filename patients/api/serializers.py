@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django_countries.serializer_fields import CountryField
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from sites.models import TrialSite
@@ -19,6 +20,14 @@ class PatientSerializer(serializers.ModelSerializer):
     nationality = CountryField()
     site_code = serializers.CharField(source="trial_site.site.code", read_only=True)
     trial = serializers.IntegerField(source="trial_site.trial_id", read_only=True)
+    # Identity: null for roles that see pseudonymised data (declared so in the schema).
+    full_name = serializers.CharField(read_only=True, allow_null=True)
+    phone = serializers.CharField(read_only=True, allow_null=True)
+    email = serializers.CharField(read_only=True, allow_null=True)
+    id_document_number = serializers.CharField(read_only=True, allow_null=True)
+    birth_date = serializers.SerializerMethodField(
+        help_text="YYYY-MM-DD; only the year (YYYY) for roles that see pseudonymised data."
+    )
 
     class Meta:
         model = Patient
@@ -49,6 +58,10 @@ class PatientSerializer(serializers.ModelSerializer):
             "registered_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field({"type": "string", "nullable": True, "pattern": r"^\d{4}(-\d{2}-\d{2})?$"})
+    def get_birth_date(self, instance: Patient) -> str | None:
+        return instance.birth_date.isoformat() if instance.birth_date else None
 
     def to_representation(self, instance: Patient) -> dict[str, Any]:
         data = super().to_representation(instance)
