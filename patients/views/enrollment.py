@@ -84,7 +84,6 @@ def consent_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
                     acting_user=request.user,
                     withdrawn_on=form.cleaned_data["withdrawn_on"],
                     reason=form.cleaned_data["reason"],
-                    request=request,
                 )
             except ValidationError as exc:
                 apply_errors(form, exc)
@@ -195,6 +194,7 @@ def enrollment_unblind(request: HttpRequest, pk: int) -> HttpResponse:
                     acting_user=request.user,
                     password=form.cleaned_data["password"],
                     reason=form.cleaned_data["reason"],
+                    request=request,
                 )
             except ValidationError as exc:
                 apply_errors(form, exc)

@@ -432,6 +432,27 @@ def test_wrong_password_unblinds_nothing(
     assert not arm_visible_to(investigator_site_a, enrollment)
 
 
+def test_wrong_unblinding_passwords_lock_the_account_like_failed_logins(
+    client, blinded_trial, ready, coordinator_site_a, investigator_site_a
+):
+    enrollment = enroll(ready(), coordinator_site_a)
+    client.force_login(investigator_site_a)
+    url = reverse("patients:unblind", args=[enrollment.pk])
+    for _ in range(4):
+        response = client.post(url, {"password": "not-my-password", "reason": "Anaphylaxis"})
+        assert "The password is not correct." in response.content.decode()
+    locked = client.post(url, {"password": "not-my-password", "reason": "Anaphylaxis"})
+    assert locked.status_code == 429
+    assert "Too many failed logins" in locked.content.decode()
+    # now even the right password cannot unblind
+    client.post(url, {"password": PASSWORD, "reason": "Anaphylaxis"})
+    assert not UnblindingEvent.objects.exists()
+    failures = AccessLog.objects.filter(
+        event=AccessLog.Event.LOGIN_FAILED, username=investigator_site_a.username
+    )
+    assert failures.count() >= 5 and failures.first().path == url
+
+
 def test_emergency_unblinding_reveals_one_patient(
     client,
     blinded_trial,
