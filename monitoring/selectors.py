@@ -257,3 +257,21 @@ def form_choices() -> list[tuple[str, str]]:
 def target_model(label: str) -> Any:
     target = target_for(label)
     return target.model if target else None
+
+
+def casebook_signatures_at(
+    *, trial_site_ids: list[int], cutoff: datetime.datetime
+) -> dict[str, Any]:
+    """Casebook signatures that were valid at ``cutoff``, latest per subject id (for the
+    ODM export): {subject id: Signature}."""
+    rows = (
+        Signature.objects.filter(
+            trial_site_id__in=trial_site_ids,
+            level=Signature.Level.CASEBOOK,
+            signed_at__lte=cutoff,
+        )
+        .filter(Q(status=Signature.Status.VALID) | Q(invalidated_at__gt=cutoff))
+        .select_related("patient", "trial_site__site")
+        .order_by("signed_at", "pk")
+    )
+    return {s.patient.subject_id: s for s in rows}

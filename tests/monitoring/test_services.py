@@ -235,3 +235,27 @@ def test_freeze_allows_answers_but_not_corrections(
         )
     query_answer(query=query, text="Value is right", acting_user=coordinator_site_a)
     assert DataQuery.objects.get(pk=query.pk).status == "answered"
+
+
+def test_data_cut_records_the_lock_it_was_taken_under(tmp_path, trial, data_manager):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    from trials.datacut import datacut_build
+
+    assert datacut_build(trial)["lock"] is None
+    lock = lock_create(
+        trial=trial,
+        level="trial",
+        mode="freeze",
+        label="Interim 1",
+        reason="Interim analysis",
+        acting_user=data_manager,
+    )
+    path = tmp_path / "cut.json"
+    call_command("export_datacut", trial.protocol_code, "--out", str(path), stdout=io.StringIO())
+    recorded = json.loads(path.read_text())["lock"]
+    assert recorded["id"] == lock.pk and recorded["label"] == "Interim 1"
+    assert recorded["mode"] == "freeze"
