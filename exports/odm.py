@@ -38,7 +38,6 @@ from django.utils.translation import gettext as _
 
 from monitoring.models import Signature
 from monitoring.selectors import casebook_signatures_at
-
 from trials.models import Arm, ConsentVersion, Intervention, ProtocolVersion, VisitDefinition
 
 from . import datasets as D
