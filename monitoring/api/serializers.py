@@ -9,6 +9,8 @@ from rest_framework import serializers
 from ..models import DataQuery, Lock, QueryMessage, Signature, SourceVerification
 from ..targets import labels
 
+MAX_ID = 2**31 - 1  # ids beyond any row; larger numbers are a 400, not a database error
+
 
 def form_of(obj: Any) -> str:
     return f"{obj.content_type.app_label}.{obj.content_type.model}"
@@ -131,7 +133,7 @@ class LockSerializer(serializers.ModelSerializer):
 
 class RecordInput(serializers.Serializer):
     form = serializers.ChoiceField(choices=[], help_text="Model label, e.g. patients.visit")
-    object_id = serializers.IntegerField(min_value=1)
+    object_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -173,11 +175,15 @@ class SignInput(RecordInput):
 
 
 class LockInput(serializers.Serializer):
-    trial = serializers.IntegerField(min_value=1)
+    trial = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     level = serializers.ChoiceField(choices=Lock.Level.choices)
     mode = serializers.ChoiceField(choices=Lock.Mode.choices)
-    trial_site = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    patient = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    trial_site = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, allow_null=True
+    )
+    patient = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, allow_null=True
+    )
     label = serializers.CharField(required=False, allow_blank=True, max_length=200)
     reason = serializers.CharField(max_length=2000)
 
