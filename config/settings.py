@@ -224,6 +224,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "sae-escalate": {"task": "notifications.tasks.sae_escalate", "schedule": 900.0},
     "flush-outbox": {"task": "notifications.tasks.flush_outbox", "schedule": 60.0},
     "expire-exports": {"task": "exports.tasks.expire_exports", "schedule": 3600.0},
+    # 07:00 Asia/Shanghai = 23:00 UTC, after the visit sweep
+    "query-digest": {
+        "task": "monitoring.tasks.query_digest",
+        "schedule": crontab(hour=23, minute=0),
+    },
 }
 
 REST_FRAMEWORK = {

@@ -195,3 +195,12 @@ def test_homes_of_monitor_and_investigator(client, visit_a, monitor, signer, dat
         "lock-banner"
         in client.get(reverse("patients:detail", args=[visit_a.patient.pk])).content.decode()
     )
+
+
+def test_query_history_page(client, visit_a, monitor, coordinator_site_b):
+    query = query_raise(record=visit_a, field_name="ecog", text="History?", acting_user=monitor)
+    url = reverse("audit:history", args=["monitoring.dataquery", query.pk])
+    client.force_login(monitor)
+    assert client.get(url).status_code == 200
+    client.force_login(coordinator_site_b)
+    assert client.get(url).status_code == 404
