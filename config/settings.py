@@ -270,7 +270,11 @@ SPECTACULAR_SETTINGS = {
         "(429 with `Retry-After`)."
     ),
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"CountryEnum": "django_countries.countries"},
+    "ENUM_NAME_OVERRIDES": {
+        "CountryEnum": "django_countries.countries",
+        "SignatureLevelEnum": "monitoring.models.review.Signature.Level",
+        "LockLevelEnum": "monitoring.models.locks.Lock.Level",
+    },
     "SCHEMA_PATH_PREFIX": "/api/v1",
 }
 
