@@ -6,6 +6,12 @@ from rest_framework.routers import DefaultRouter
 from api.fallback import ApiNotFound
 from audit.api.views import HistoryView
 from exports.api import ExportJobViewSet
+from monitoring.api.views import (
+    DataQueryViewSet,
+    LockViewSet,
+    SignatureViewSet,
+    VerificationViewSet,
+)
 from patients.api.workflows import (
     AdverseEventViewSet,
     ConsentViewSet,
@@ -39,6 +45,10 @@ router.register("adverse-events", AdverseEventViewSet)
 router.register("tumor-assessments", TumorAssessmentViewSet)
 router.register("lesions", LesionViewSet)
 router.register("exports", ExportJobViewSet)
+router.register("queries", DataQueryViewSet)
+router.register("verifications", VerificationViewSet)
+router.register("signatures", SignatureViewSet)
+router.register("locks", LockViewSet)
 
 v1 = [
     *router.urls,

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "exports",
     "axes",
     "csp",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
@@ -280,6 +281,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=19, minute=30),
     },
     "purge-idempotency": {"task": "api.tasks.purge_idempotency_records", "schedule": 3600.0},
+    # 07:00 Asia/Shanghai = 23:00 UTC, after the visit sweep
+    "query-digest": {
+        "task": "monitoring.tasks.query_digest",
+        "schedule": crontab(hour=23, minute=0),
+    },
 }
 # How long a POST's Idempotency-Key is remembered (its encrypted response replayed).
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
@@ -329,7 +335,11 @@ SPECTACULAR_SETTINGS = {
         "(429 with `Retry-After`)."
     ),
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"CountryEnum": "django_countries.countries"},
+    "ENUM_NAME_OVERRIDES": {
+        "CountryEnum": "django_countries.countries",
+        "SignatureLevelEnum": "monitoring.models.review.Signature.Level",
+        "LockLevelEnum": "monitoring.models.locks.Lock.Level",
+    },
     "SCHEMA_PATH_PREFIX": "/api/v1",
 }
 

@@ -36,6 +36,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from monitoring.models import Signature
+from monitoring.selectors import casebook_signatures_at
 from trials.models import Arm, ConsentVersion, Intervention, ProtocolVersion, VisitDefinition
 
 from . import datasets as D
@@ -317,8 +319,16 @@ def _history_usernames(ctx: ExportContext) -> list[str]:
     return sorted(names, key=lambda n: n or "")
 
 
-def _write_admin(out: XmlOut, ctx: ExportContext) -> None:
-    usernames = _history_usernames(ctx)
+def _signature_def_oid(meaning: str) -> str:
+    return f"SD.{_oid_part(meaning.upper())}"
+
+
+def _write_admin(out: XmlOut, ctx: ExportContext, signatures: dict[str, Any] | None = None) -> None:
+    signatures = signatures or {}
+    usernames = sorted(
+        set(_history_usernames(ctx)) | {s.signer_username for s in signatures.values()},
+        key=lambda n: n or "",
+    )
     full_names = {
         u.username: u.get_full_name()
         for u in get_user_model().objects.filter(username__in=[n for n in usernames if n])
@@ -351,6 +361,14 @@ def _write_admin(out: XmlOut, ctx: ExportContext) -> None:
             },
         )
         out.end("Location")
+    for meaning, label in Signature.Meaning.choices:  # 21 CFR 11.50: the meaning
+        out.start("SignatureDef", {"OID": _signature_def_oid(meaning), "Methodology": "Electronic"})
+        out.leaf("Meaning", str(label))
+        out.leaf(
+            "LegalReason",
+            _("Electronic signature under 21 CFR Part 11 (user id and password re-entered)."),
+        )
+        out.end("SignatureDef")
     out.end("AdminData")
 
 
@@ -400,6 +418,7 @@ class GroupData:
 
 class SubjectWriter:
     def __init__(self, out: XmlOut, ctx: ExportContext, streams: dict[str, Stream]) -> None:
+        self.signatures: dict[str, Any] = {}  # subject id -> casebook Signature
         self.out = out
         self.ctx = ctx
         self.streams = streams
@@ -636,6 +655,16 @@ class SubjectWriter:
     def write(self, subject_id: str, events: dict) -> None:
         w = self.out.write
         w(f'<SubjectData SubjectKey="{_attr(subject_id)}" TransactionType="Context">\n')
+        signature = self.signatures.get(subject_id)
+        if signature is not None:
+            stamp = signature.signed_at.astimezone(datetime.UTC).replace(tzinfo=None)
+            w(
+                f'<Signature><UserRef UserOID="{_attr(_user_oid(signature.signer_username))}"/>'
+                f'<LocationRef LocationOID="{_attr(_site_oid(signature.trial_site.site.code))}"/>'
+                f'<SignatureRef SignatureOID="{_signature_def_oid(signature.meaning)}"/>'
+                f"<DateTimeStamp>{stamp.isoformat(timespec='seconds')}Z</DateTimeStamp>"
+                "</Signature>\n"
+            )
         w(f'<SiteRef LocationOID="{_attr(self.location)}"/>\n')
         for (oid, repeat), (_sort, forms) in sorted(events.items(), key=lambda e: e[1][0]):
             rk = f' StudyEventRepeatKey="{_attr(repeat)}"' if repeat else ""
@@ -706,9 +735,11 @@ def write_odm(write: Callable[[str], Any], ctx: ExportContext, progress: Progres
         },
     )
     _write_metadata(out, ctx, items)
-    _write_admin(out, ctx)
+    signatures = casebook_signatures_at(trial_site_ids=ctx.trial_site_ids, cutoff=ctx.cutoff)
+    _write_admin(out, ctx, signatures)
     streams = {g.dataset.name: Stream(g, ctx, items[g.oid]) for g in GROUPS}
     subjects = SubjectWriter(out, ctx, streams)
+    subjects.signatures = signatures
     out.start(
         "ClinicalData", {"StudyOID": f"ST.{ctx.trial.protocol_code}", "MetaDataVersionOID": "MDV.1"}
     )

@@ -37,7 +37,10 @@ class Perm(StrEnum):
     VIEW_DASHBOARD = "view_dashboard"
     VIEW_UNBLINDED = "view_unblinded"
     EMERGENCY_UNBLIND = "emergency_unblind"
-    RAISE_QUERY = "raise_query"
+    RAISE_QUERY = "raise_query"  # raise, close, cancel and re-open data queries
+    ANSWER_QUERY = "answer_query"  # answer a query on the site's data
+    VERIFY_SOURCE = "verify_source"  # source data verification
+    LOCK_DATA = "lock_data"  # freeze / lock and unlock casebooks, sites, trials
     CONFIGURE_TRIAL = "configure_trial"
     MANAGE_STAFF = "manage_staff"
     EXPORT = "export"
@@ -51,6 +54,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.EDIT_PATIENT,
             Perm.ENTER_CLINICAL_DATA,
             Perm.ENROLL,
+            Perm.ANSWER_QUERY,
         }
     ),
     Role.SITE_INVESTIGATOR: frozenset(
@@ -63,14 +67,23 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.SIGN_OFF,
             Perm.VIEW_DASHBOARD,
             Perm.EMERGENCY_UNBLIND,
+            Perm.ANSWER_QUERY,
         }
     ),
     Role.LEAD_INVESTIGATOR: frozenset(
         {Perm.VIEW_DASHBOARD, Perm.VIEW_UNBLINDED, Perm.EMERGENCY_UNBLIND, Perm.EXPORT}
     ),
-    Role.MONITOR: frozenset({Perm.VIEW_IDENTITY, Perm.RAISE_QUERY, Perm.VIEW_DASHBOARD}),
+    Role.MONITOR: frozenset(
+        {Perm.VIEW_IDENTITY, Perm.RAISE_QUERY, Perm.VERIFY_SOURCE, Perm.VIEW_DASHBOARD}
+    ),
     Role.DATA_MANAGER: frozenset(
-        {Perm.CONFIGURE_TRIAL, Perm.EXPORT, Perm.VIEW_DASHBOARD, Perm.RAISE_QUERY}
+        {
+            Perm.CONFIGURE_TRIAL,
+            Perm.EXPORT,
+            Perm.VIEW_DASHBOARD,
+            Perm.RAISE_QUERY,
+            Perm.LOCK_DATA,
+        }
     ),
     Role.ADMINISTRATOR: frozenset({Perm.CONFIGURE_TRIAL, Perm.MANAGE_STAFF, Perm.VIEW_DASHBOARD}),
 }

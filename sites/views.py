@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.i18n import set_language
 
 from audit.context import audit_context
+from monitoring.home import monitoring_home
 from patients.models import Patient
 from patients.selectors import registrable_trial_sites
 from patients.selectors_visits import visits_due, visits_overdue
@@ -61,6 +62,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 .order_by("status", "registered_at")[:50]
             ),
         )
+    context.update(monitoring_home(user))
     return render(request, "home.html", context)
 
 

@@ -160,9 +160,26 @@ def iter_patient_records(trial: Trial) -> Iterator[dict[str, Any]]:
         yield patient_record(patient)
 
 
+def datacut_lock(trial: Trial) -> dict[str, Any] | None:
+    """The trial-wide freeze / lock the cut is taken under (None: unlocked data)."""
+    from monitoring.services import lock_in_force
+
+    lock = lock_in_force(trial=trial)
+    if lock is None:
+        return None
+    return {
+        "id": lock.pk,
+        "mode": lock.mode,
+        "label": lock.label,
+        "locked_at": lock.locked_at.isoformat(timespec="seconds"),
+        "locked_by": lock.locked_by_username,
+    }
+
+
 def datacut_build(trial: Trial, *, cutoff: date | None = None) -> dict[str, Any]:
     cutoff = cutoff or timezone.localdate()
     cut = trial_header(trial, cutoff=cutoff)
+    cut["lock"] = datacut_lock(trial)
     cut["patients"] = list(iter_patient_records(trial))
     return cut
 

@@ -25,6 +25,7 @@ from patients.models import (
 from trials.models import ConsentVersion, ProtocolVersion
 from trials.services import criteria_load_defaults
 
+from ..monitoring.helpers_monitoring import monitoring_objects
 from ..patients.helpers_visits import setup_protocol
 
 TODAY = datetime.date.today()
@@ -150,7 +151,12 @@ def site_records(patient: Any, *, tag: str) -> dict[str, Any]:
         patient=patient, is_baseline=True, assessment_date=day, method="CT"
     )
     lesion = Lesion.objects.create(patient=patient, code="T1", organ="liver", baseline_mm=30)
+    monitoring = monitoring_objects(patient, visit)
     return {
+        "queries": monitoring["monitoring.dataquery"],
+        "verifications": monitoring["monitoring.sourceverification"],
+        "signatures": monitoring["monitoring.signature"],
+        "locks": monitoring["monitoring.lock"],
         "patients": patient,
         "screenings": screening,
         "consents": consent,

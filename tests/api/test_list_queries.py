@@ -65,6 +65,13 @@ CASES = [
     ("/api/v1/sites/", "data_manager", 4, BASE),
     ("/api/v1/trial-sites/", "data_manager", 4, f"{BASE} with sites"),
 ]
+#: Monitoring lists, as the monitor (trial-wide scope) over rows on every patient.
+MONITORING_CASES = [
+    ("/api/v1/queries/", 5, f"{BASE} with patient, site, form; the messages of the page"),
+    ("/api/v1/verifications/", 4, f"{BASE} with patient, site, form"),
+    ("/api/v1/signatures/", 4, f"{BASE} with patient, site, form"),
+    ("/api/v1/locks/", 4, f"{BASE} with trial, site and patient"),
+]
 #: In a blinded trial a user who may not see the arms costs one query more on the lists
 #: that can reveal them: the page's emergency unblindings by this user.
 BLINDED_CASES = [
@@ -163,6 +170,21 @@ def test_list_query_count_is_constant(api_for, all_personas, rows, url, persona,
     assert len(small) == len(large) == expected, (what, [q[:90] for q in large])
 
 
+@pytest.mark.parametrize(("url", "expected", "what"), MONITORING_CASES)
+def test_monitoring_list_query_count_is_constant(api_for, monitor, rows, url, expected, what):
+    from monitoring.models import QueryMessage
+
+    from ..monitoring.helpers_monitoring import monitoring_objects
+
+    for visit in Visit.objects.select_related("patient__trial_site__trial"):
+        query = monitoring_objects(visit.patient, visit)["monitoring.dataquery"]
+        QueryMessage.objects.create(query=query, action="raise", text="?")
+    api = api_for(monitor)
+    small = queries_for(api, url, 2)
+    large = queries_for(api, url, 20)
+    assert len(small) == len(large) == expected, (what, [q[:90] for q in large])
+
+
 @pytest.mark.parametrize(("url", "expected"), BLINDED_CASES)
 def test_blinded_list_query_count_is_constant(api_for, coordinator_site_a, rows, url, expected):
     Trial.objects.filter(pk=rows.pk).update(blinding="blinded")
@@ -176,7 +198,7 @@ def test_every_list_endpoint_is_pinned():
     """A new list endpoint must get a case here."""
     from api.urls import router
 
-    pinned = {url for url, *_rest in CASES}
+    pinned = {url for url, *_rest in CASES} | {url for url, *_rest in MONITORING_CASES}
     listed = {
         f"/api/v1/{prefix}/"
         for prefix, viewset, _basename in router.registry

@@ -43,6 +43,26 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "create_export": (401, 400, 400, 400, 400, 400, 400),
     # Identity look-up: only roles that may see identity (the empty body is then a 400).
     "identity_lookup": (401, 400, 400, 400, 403, 400, 403),
+    # monitoring: the role is checked before the body (an empty body is then a 400)
+    "answer_query": (401, 400, 404, 400, 403, 403, 403),
+    "manage_query": (401, 403, 404, 403, 403, 400, 400),
+    "close_query": (401, 403, 404, 403, 403, 200, 200),  # an empty note is allowed
+    "create_query": (401, 403, 403, 403, 403, 400, 400),
+    "create_verification": (401, 403, 403, 403, 403, 400, 403),
+    "create_signature": (401, 403, 403, 400, 403, 403, 403),
+    "create_lock": (401, 403, 403, 403, 403, 403, 400),
+    "release_lock": (401, 403, 404, 403, 403, 403, 400),
+}
+MONITORING_WRITES = {
+    ("queries", "answer"): "answer_query",
+    ("queries", "close"): "close_query",
+    ("queries", "cancel"): "manage_query",
+    ("queries", "reopen"): "manage_query",
+    ("queries", "create"): "create_query",
+    ("verifications", "create"): "create_verification",
+    ("signatures", "create"): "create_signature",
+    ("locks", "create"): "create_lock",
+    ("locks", "release"): "release_lock",
 }
 #: Reference data shared by every site of the trial.
 TRIAL_LEVEL = {
@@ -85,6 +105,8 @@ def kind_of(prefix: str, method: str, detail: bool, action: str) -> str:
         return "identity_lookup"
     if prefix == "exports":
         return "create_export"
+    if (prefix, action) in MONITORING_WRITES:
+        return MONITORING_WRITES[(prefix, action)]
     return "write_site"
 
 
@@ -171,7 +193,18 @@ def test_history_for_every_persona(world, clients):
 
 def test_lists_show_only_the_personas_sites(world, clients):
     """Site roles see their own site's records only; trial-wide roles see both sites."""
-    for prefix in ("patients", "screenings", "consents", "enrollments", "visits", "lesions"):
+    for prefix in (
+        "patients",
+        "screenings",
+        "consents",
+        "enrollments",
+        "visits",
+        "lesions",
+        "queries",
+        "verifications",
+        "signatures",
+        "locks",
+    ):
         url = reverse(f"v1:{router_basename(prefix)}-list")
         seen = {
             persona: {row["id"] for row in clients[persona].get(url).json()["results"]}

@@ -11,7 +11,16 @@ from audit.models import AccessLog
 from patients.models import Patient
 from patients.services import patient_update
 
-PROJECT_APPS = ("audit", "trials", "trial_sites", "patients", "notifications", "api", "exports")
+PROJECT_APPS = (
+    "audit",
+    "trials",
+    "trial_sites",
+    "patients",
+    "notifications",
+    "api",
+    "exports",
+    "monitoring",
+)
 # Append-only logs are the audit trail themselves: rows are inserted, never changed.
 APPEND_ONLY = {AccessLog}
 # Explicit exemptions, each with its reason. Nothing else may lack history.

@@ -418,3 +418,32 @@ def test_csv_bundle_neutralises_formulas(
     terms = sorted(r["term"] for r in files["adverse_events.csv"])
     assert terms == ["'" + payload, "Hypertension"]
     assert files["lesions.csv"][0]["baseline_mm"] == "32.0"
+
+
+def test_odm_carries_casebook_signatures(
+    clinical, trial, patient_a, investigator_site_a, data_manager, export_now
+):
+    from monitoring.services import signature_sign
+
+    investigator_site_a.set_password("sign-Here-2026")
+    investigator_site_a.save()
+    signature = signature_sign(
+        record=patient_a,
+        level="casebook",
+        meaning="approved",
+        username_entered=investigator_site_a.username,
+        password="sign-Here-2026",
+        acting_user=investigator_site_a,
+    )
+    doc = etree.fromstring(read_odm(export_now(trial, data_manager, "odm")))
+    schema = odm_schema()
+    assert schema.validate(doc), schema.error_log
+    defs = doc.xpath("//odm:AdminData/odm:SignatureDef/@OID", namespaces=ODM_NS)
+    assert "SD.APPROVED" in defs
+    sig = _subject(doc, patient_a.subject_id).find("odm:Signature", ODM_NS)
+    assert sig.find("odm:SignatureRef", ODM_NS).get("SignatureOID") == "SD.APPROVED"
+    user_oid = sig.find("odm:UserRef", ODM_NS).get("UserOID")
+    (user,) = doc.xpath(f'//odm:AdminData/odm:User[@OID="{user_oid}"]', namespaces=ODM_NS)
+    assert user.findtext("odm:LoginName", namespaces=ODM_NS) == investigator_site_a.username
+    stamp = sig.findtext("odm:DateTimeStamp", namespaces=ODM_NS)
+    assert stamp == signature.signed_at.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -15,6 +15,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from sites.models import Membership
 
+from ..monitoring.helpers_monitoring import monitoring_objects
+
 PUBLIC = {
     "login",
     "logout",
@@ -69,6 +71,11 @@ SEGMENT_MODEL = {
     "trial-sites": "trial_sites.trialsite",
     "tokens": "api.apitoken",
     "exports": "exports.exportjob",
+    "queries": "monitoring.dataquery",
+    "verifications": "monitoring.sourceverification",
+    "signatures": "monitoring.signature",
+    "locks": "monitoring.lock",
+    "casebook": "patients.patient",
 }
 NAMED_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
 
@@ -128,7 +135,9 @@ def site_b_objects(patient_b: Any, trial_site_b: Any, coordinator_site_b: Any) -
         patient=patient_b, is_baseline=True, assessment_date=date(2026, 3, 1), method="CT"
     )
     lesion = Lesion.objects.create(patient=patient_b, code="T1", organ="liver", baseline_mm=30)
+    monitoring = monitoring_objects(patient_b, visit)
     return {
+        **monitoring,
         "patients.patient": patient_b,
         "patients.screening": screening,
         "patients.consent": consent,

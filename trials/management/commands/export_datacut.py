@@ -22,7 +22,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from trials.datacut import iter_patient_records, trial_header
+from trials.datacut import datacut_lock, iter_patient_records, trial_header
 from trials.models import Trial
 
 
@@ -63,6 +63,7 @@ class Command(BaseCommand):
 
         header = trial_header(trial, cutoff=cutoff)
         header["documentation"] = "README.md, section 'Data cuts' (format hbtrials-datacut)"
+        header["lock"] = datacut_lock(trial)
         patients = assessments = skipped = 0
         cutoff_iso = cutoff.isoformat()
         fd, tmp = tempfile.mkstemp(dir=out.parent or ".", prefix=f".{out.name}.", suffix=".tmp")

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from audit.context import audit_context
+from monitoring.demo import seed_monitoring
 from notifications.services import notifications_muted
 from trials.demo import DEMO_PASSWORD, DemoBuilder
 
@@ -42,6 +43,7 @@ class Command(BaseCommand):
         # Demo history notifies nobody (no mails for years of made-up visits and SAEs).
         with audit_context(reason="Demo data", origin="shell"), notifications_muted():
             result = builder.build()
+            seed_monitoring(result["trial"])
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: trial {result['trial'].protocol_code}, "

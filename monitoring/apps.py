@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MonitoringConfig(AppConfig):
+    name = "monitoring"
+    verbose_name = _("Monitoring and data quality")
+
+    def ready(self) -> None:
+        # The lock guard (pre_save / pre_delete) and the change watcher
+        # (post_create_historical_record) of every registered clinical model.
+        from . import guard, watcher  # noqa: F401

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from sites.scoping import ScopedQuerySet
+
+
+class MonitoringQuerySet(ScopedQuerySet):
+    """Monitoring rows carry their trial and trial-site: scoping needs no join."""
+
+    scope_trial_field = "trial"
+    scope_trial_site_field = "trial_site"
+
+
+class TargetedRecord(models.Model):
+    """Points at one clinical record (and optionally one of its fields), whatever its model.
+
+    ``trial``, ``trial_site`` and ``patient`` are copied from the record so every list is
+    scoped and filtered without touching the record's own table.
+    """
+
+    trial = models.ForeignKey("trials.Trial", on_delete=models.PROTECT, related_name="+")
+    trial_site = models.ForeignKey(
+        "trial_sites.TrialSite", on_delete=models.PROTECT, related_name="+"
+    )
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="+", verbose_name=_("patient")
+    )
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, related_name="+", verbose_name=_("form")
+    )
+    object_id = models.PositiveBigIntegerField(_("record id"))
+    record = GenericForeignKey("content_type", "object_id")
+    record_label = models.CharField(_("record"), max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def form_name(self) -> Any:
+        model = self.content_type.model_class()
+        return model._meta.verbose_name if model else self.content_type.model
+
+
+def user_fk(related_name: str = "+", verbose_name: Any = None) -> models.ForeignKey:
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name=related_name,
+        verbose_name=verbose_name,
+    )

@@ -1,0 +1,40 @@
+"""Detects changes to monitored records from their history rows, without touching any
+service: simple-history sends ``post_create_historical_record`` for every saved change,
+and the new row diffed against the previous one says which fields changed. Runs in the
+transaction of the change (a rolled-back change resets nothing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.dispatch import receiver
+from simple_history.signals import post_create_historical_record
+
+from .targets import target_of
+
+
+@receiver(post_create_historical_record, dispatch_uid="monitoring_change_watcher")
+def on_history_row(sender: Any, instance: Any, history_instance: Any, **kwargs: Any) -> None:
+    target = target_of(instance)  # sender is the historical model
+    if target is None or history_instance.history_type == "-":
+        return
+    changes = None
+    if history_instance.history_type == "~":
+        previous = history_instance.prev_record
+        if previous is not None:
+            delta = history_instance.diff_against(previous)
+            changes = [
+                (c.field, c.old, c.new)
+                for c in delta.changes
+                if c.field not in target.system_fields
+            ]
+            if not changes:
+                return
+    from .services.changes import record_changed
+
+    record_changed(
+        target=target,
+        instance=instance,
+        changes=changes,
+        acting_user=history_instance.history_user,
+    )
