@@ -41,6 +41,17 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "write_site": (401, 400, 404, 400, 403, 403, 403),
     "create_patient": (401, 201, 400, 201, 403, 403, 403),
     "create_export": (401, 400, 400, 400, 400, 400, 400),
+    # clinical records: the patient is in the body; roles without data entry are refused
+    # before the input is read, the others get 400 naming the missing fields
+    "create_clinical": (401, 400, 400, 400, 403, 403, 403),
+}
+#: Collections that take a POST with the patient in the body.
+CLINICAL_CREATE = {
+    "lab-results",
+    "vital-signs",
+    "exposures",
+    "procedures",
+    "concomitant-medications",
 }
 #: Reference data shared by every site of the trial.
 TRIAL_LEVEL = {
@@ -81,6 +92,8 @@ def kind_of(prefix: str, method: str, detail: bool, action: str) -> str:
         return "create_patient"
     if prefix == "exports":
         return "create_export"
+    if prefix in CLINICAL_CREATE and action == "create":
+        return "create_clinical"
     return "write_site"
 
 
@@ -167,7 +180,15 @@ def test_history_for_every_persona(world, clients):
 
 def test_lists_show_only_the_personas_sites(world, clients):
     """Site roles see their own site's records only; trial-wide roles see both sites."""
-    for prefix in ("patients", "screenings", "consents", "enrollments", "visits", "lesions"):
+    for prefix in (
+        "patients",
+        "screenings",
+        "consents",
+        "enrollments",
+        "visits",
+        "lesions",
+        *sorted(CLINICAL_CREATE),
+    ):
         url = reverse(f"v1:{router_basename(prefix)}-list")
         seen = {
             persona: {row["id"] for row in clients[persona].get(url).json()["results"]}
