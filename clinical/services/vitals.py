@@ -40,14 +40,15 @@ def _validate(patient: Patient, data: dict[str, Any]) -> dict[str, Any]:
         )
     elif sbp is not None and dbp >= sbp:
         errors["diastolic_bp"] = _("Diastolic pressure must be lower than systolic.")
-    probe = VitalSigns(**{f: data.get(f) for f in VITAL_FIELDS})
     for field in VITAL_FIELDS:
+        if data.get(field) is None:
+            continue
+        model_field = VitalSigns._meta.get_field(field)
         try:
-            probe._meta.get_field(field).run_validators(getattr(probe, field))
+            data[field] = model_field.to_python(data[field])  # 58 -> Decimal("58")
+            model_field.run_validators(data[field])
         except ValidationError as exc:
             errors.setdefault(field, exc.messages)
-        except TypeError:
-            pass
     return errors
 
 
