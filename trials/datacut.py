@@ -7,7 +7,7 @@ and a re-analysis of a frozen cut use one engine on one representation.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
@@ -141,10 +141,17 @@ def iter_patient_records(trial: Trial) -> Iterator[dict[str, Any]]:
         yield patient_record(patient)
 
 
+#: Apps above ``trials`` add their records to a cut here (``name -> build(trial,
+#: cutoff)`` returning JSON-ready data), e.g. the clinical app's labs and exposure.
+DATACUT_SECTIONS: dict[str, Callable[[Trial, date], Any]] = {}
+
+
 def datacut_build(trial: Trial, *, cutoff: date | None = None) -> dict[str, Any]:
     cutoff = cutoff or timezone.localdate()
     cut = trial_header(trial, cutoff=cutoff)
     cut["patients"] = list(iter_patient_records(trial))
+    for name, build in DATACUT_SECTIONS.items():
+        cut[name] = build(trial, cutoff)
     return cut
 
 
