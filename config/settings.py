@@ -265,7 +265,11 @@ SPECTACULAR_SETTINGS = {
         "(429 with `Retry-After`)."
     ),
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"CountryEnum": "django_countries.countries"},
+    "ENUM_NAME_OVERRIDES": {
+        "CountryEnum": "django_countries.countries",
+        "ExposureKindEnum": "clinical.models.exposure.Exposure.Kind",
+        "ProcedureKindEnum": "clinical.models.procedures.Procedure.Kind",
+    },
     "SCHEMA_PATH_PREFIX": "/api/v1",
 }
 

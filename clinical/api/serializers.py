@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from patients.api.records import PatientRecordFilter, PatientRefMixin, date_range
@@ -153,6 +155,7 @@ class ConcomitantMedicationSerializer(PatientRefMixin, serializers.ModelSerializ
 # ------------------------------------------------------------------------------------
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisiblePatientField(serializers.PrimaryKeyRelatedField):
     """A patient the requesting user can see (another site's id: "invalid pk")."""
 
@@ -160,6 +163,7 @@ class VisiblePatientField(serializers.PrimaryKeyRelatedField):
         return Patient.objects.visible_to(self.context["request"].user)
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class PatientScopedField(serializers.PrimaryKeyRelatedField):
     """A record of a visible patient (checked against ``patient`` by the service)."""
 
@@ -216,6 +220,7 @@ class VitalSignsInput(ClinicalInput):
     )
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class InterventionField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self) -> Any:
         return Intervention.objects.visible_to(self.context["request"].user)
