@@ -12,3 +12,9 @@ class ClinicalConfig(AppConfig):
         from .datacut import clinical_section
 
         DATACUT_SECTIONS["clinical"] = clinical_section
+
+        from notifications import sweeps
+
+        from .selectors import incomplete_visits
+
+        sweeps.INCOMPLETE_FORMS_SELECTOR = incomplete_visits

@@ -300,3 +300,20 @@ def test_visit_is_complete_only_when_required_forms_are(
     visit_form_note(visit=w3, form="conmeds", status="none", acting_user=coordinator_site_a)
     assert visit_is_complete(w3)
     assert datetime.date.today()  # the selector does not depend on the clock
+
+
+def test_missing_forms_past_the_window_feed_the_sweep(
+    enrolled_a, coordinator_site_a, trial_site_a, today
+):
+    from notifications.sweeps import site_section
+
+    w3 = visit(enrolled_a, "W3")
+    w3.definition.required_forms = ["labs", "ae_review"]
+    w3.definition.save()
+    visit_submit(
+        visit=w3, acting_user=coordinator_site_a, **submit_data(actual_date=w3.scheduled_date)
+    )
+    w3.refresh_from_db()
+    section = site_section(trial_site_a, w3.window_end + datetime.timedelta(days=1))
+    (row,) = [r for r in section["incomplete"] if r["visit"] == w3.definition.name]
+    assert row["missing"] == ["labs"]
