@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from domain.exposure import DosingRecord, ExposureSummary, expected_dose, summarise
 from domain.liver_function import AlbiResult, ChildPughResult, albi, child_pugh
@@ -139,6 +140,20 @@ class LiverFunction:
     child_pugh: ChildPughResult
     albi: AlbiResult
     sources: dict[str, str]  # input -> where it came from ("lab 2026-03-02", ...)
+
+    @property
+    def missing_labels(self) -> list[str]:
+        """The Child-Pugh inputs that are missing, as people read them."""
+        return [str(INPUT_LABELS.get(k, k)) for k in self.child_pugh.missing]
+
+
+INPUT_LABELS = {
+    "bilirubin_umol_l": _("bilirubin"),
+    "albumin_g_l": _("albumin"),
+    "inr": "INR",
+    "ascites": _("ascites"),
+    "encephalopathy": _("hepatic encephalopathy"),
+}
 
 
 def _latest(patient: Patient, analyte: str, on: datetime.date) -> LabResult | None:
