@@ -5,6 +5,13 @@ from rest_framework.routers import DefaultRouter
 
 from api.fallback import ApiNotFound
 from audit.api.views import HistoryView
+from clinical.api.views import (
+    ConcomitantMedicationViewSet,
+    ExposureViewSet,
+    LabResultViewSet,
+    ProcedureViewSet,
+    VitalSignsViewSet,
+)
 from exports.api import ExportJobViewSet
 from monitoring.api.views import (
     DataQueryViewSet,
@@ -44,6 +51,11 @@ router.register("visits", VisitViewSet)
 router.register("adverse-events", AdverseEventViewSet)
 router.register("tumor-assessments", TumorAssessmentViewSet)
 router.register("lesions", LesionViewSet)
+router.register("lab-results", LabResultViewSet)
+router.register("vital-signs", VitalSignsViewSet)
+router.register("exposures", ExposureViewSet)
+router.register("procedures", ProcedureViewSet)
+router.register("concomitant-medications", ConcomitantMedicationViewSet)
 router.register("exports", ExportJobViewSet)
 router.register("queries", DataQueryViewSet)
 router.register("verifications", VerificationViewSet)

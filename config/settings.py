@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "monitoring",
+    "clinical",
 ]
 
 MIDDLEWARE = [
@@ -339,6 +340,8 @@ SPECTACULAR_SETTINGS = {
         "CountryEnum": "django_countries.countries",
         "SignatureLevelEnum": "monitoring.models.review.Signature.Level",
         "LockLevelEnum": "monitoring.models.locks.Lock.Level",
+        "ExposureKindEnum": "clinical.models.exposure.Exposure.Kind",
+        "ProcedureKindEnum": "clinical.models.procedures.Procedure.Kind",
     },
     "SCHEMA_PATH_PREFIX": "/api/v1",
 }

@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", set_language_and_remember, name="set_language"),
     path("patients/", include("patients.urls")),
+    path("clinical/", include("clinical.urls")),
     path("trials/", include("trials.urls")),
     path("history/", include("audit.urls")),
     path("exports/", include("exports.urls")),

@@ -24,6 +24,15 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from clinical.models import (
+    ConcomitantMedication,
+    Exposure,
+    LabResult,
+    Procedure,
+    ProcedureComplication,
+    ProcedureLesion,
+    VitalSigns,
+)
 from patients.models import (
     AdverseEvent,
     AdverseEventCausality,
@@ -236,6 +245,21 @@ def mask_interventions(rows: Iterable[tuple], names: list[str]) -> Iterator[tupl
         if row[ae_at] != current:
             current, n = row[ae_at], 0
         n += 1
+        row = list(row)
+        row[iv_at] = str(_("Study treatment %(n)s") % {"n": n})
+        yield tuple(row)
+
+
+def mask_exposure_treatments(rows: Iterable[tuple], names: list[str]) -> Iterator[tuple]:
+    """Rows ordered by patient then intervention name: each patient's drugs become
+    "Study treatment 1, 2..." (a blinded trial's drug names would reveal the arm)."""
+    subject_at = names.index("subject_id")
+    iv_at = names.index("intervention")
+    current, seen = None, {}
+    for row in rows:
+        if row[subject_at] != current:
+            current, seen = row[subject_at], {}
+        n = seen.setdefault(row[iv_at], len(seen) + 1)
         row = list(row)
         row[iv_at] = str(_("Study treatment %(n)s") % {"n": n})
         yield tuple(row)
@@ -543,6 +567,177 @@ RESPONSES = Dataset(
     ),
 )
 
+VISIT_ID = C("visit_id", field=None, label=_("visit id"))
+ENTERED_BY = C("entered_by", source="entered_by_username", field=None, label=_("entered by"))
+
+LAB_RESULTS = Dataset(
+    name="lab_results",
+    model=LabResult,
+    patient_path="patient",
+    order_by=("patient_id", "collected_on", "id"),
+    description=_(
+        "Laboratory results as reported (value, UCUM unit) and in the canonical unit, with "
+        "the site laboratory's LLN/ULN, flag and the CTCAE v5.0 grade computed from them."
+    ),
+    columns=(
+        SUBJECT,
+        C("lab_result_id", source="id", field=None, label=_("lab result id")),
+        VISIT_ID,
+        C("panel"),
+        C("analyte"),
+        C("collected_on"),
+        C("value"),
+        C("value_text"),
+        C("unit"),
+        C("value_canonical"),
+        C("lln"),
+        C("uln"),
+        C("flag"),
+        C("baseline_value"),
+        C("ctcae_grade"),
+        C("ctcae_term"),
+        C("ctcae_basis"),
+        C("engine_version", field=None),
+        C("ae_proposal"),
+        C("adverse_event_id", field=None, label=_("linked adverse event id")),
+        ENTERED_BY,
+    ),
+)
+
+VITAL_SIGNS = Dataset(
+    name="vital_signs",
+    model=VitalSigns,
+    patient_path="patient",
+    order_by=("patient_id", "measured_on", "id"),
+    description=_("Vital signs and body weight."),
+    columns=(
+        SUBJECT,
+        C("vital_signs_id", source="id", field=None, label=_("vital signs id")),
+        VISIT_ID,
+        C("measured_on"),
+        C("systolic_bp"),
+        C("diastolic_bp"),
+        C("heart_rate"),
+        C("temperature_c"),
+        C("weight_kg"),
+        C("height_cm"),
+        ENTERED_BY,
+    ),
+)
+
+EXPOSURES = Dataset(
+    name="exposures",
+    model=Exposure,
+    patient_path="patient",
+    order_by=("patient_id", "intervention__name", "start_date", "id"),
+    description=_(
+        "Study-drug exposure: dosing periods and administrations, dispensing, "
+        "interruptions, dose changes and discontinuation with reason and adverse event. "
+        "In a blinded trial the treatments are numbered instead of named."
+    ),
+    masker=mask_exposure_treatments,
+    columns=(
+        SUBJECT,
+        C("exposure_id", source="id", field=None, label=_("exposure id")),
+        C(
+            "intervention",
+            source="intervention__name",
+            field="intervention_id",
+            ref="intervention",
+            label=_("study treatment"),
+        ),
+        VISIT_ID,
+        C("kind"),
+        C("start_date"),
+        C("end_date"),
+        C("dose_mg"),
+        C("route"),
+        C("lot_number"),
+        C("dose_change"),
+        C("reason"),
+        C("reason_detail"),
+        C("adverse_event_id", field=None, label=_("adverse event id")),
+        C("weight_kg"),
+        C("expected_dose_mg"),
+        C("dose_mismatch"),
+        ENTERED_BY,
+    ),
+)
+
+PROCEDURES = Dataset(
+    name="procedures",
+    model=Procedure,
+    patient_path="patient",
+    order_by=("patient_id", "procedure_date", "id"),
+    description=_("Procedures (cryoablation and other local therapy)."),
+    columns=(
+        SUBJECT,
+        C("procedure_id", source="id", field=None, label=_("procedure id")),
+        VISIT_ID,
+        C("kind"),
+        C("procedure_date"),
+        C("approach"),
+        C("probes"),
+        C("freeze_thaw_cycles"),
+        C("ice_ball_margin_mm"),
+        C("technical_success"),
+        C("notes"),
+        ENTERED_BY,
+    ),
+)
+
+PROCEDURE_LESIONS = Dataset(
+    name="procedure_lesions",
+    model=ProcedureLesion,
+    patient_path="procedure__patient",
+    order_by=("procedure__patient_id", "procedure_id", "lesion__code"),
+    description=_("RECIST lesions treated by each procedure (ablated on study)."),
+    columns=(
+        C("subject_id", source="procedure__patient__subject_id", field=None),
+        C("procedure_id", field=None, label=_("procedure id")),
+        C("lesion", source="lesion__code", field=None, label=_("lesion")),
+    ),
+)
+
+PROCEDURE_COMPLICATIONS = Dataset(
+    name="procedure_complications",
+    model=ProcedureComplication,
+    patient_path="procedure__patient",
+    order_by=("procedure__patient_id", "procedure_id", "id"),
+    description=_("Complications of procedures with their Clavien-Dindo grade."),
+    columns=(
+        C("subject_id", source="procedure__patient__subject_id", field=None),
+        C("procedure_id", field=None, label=_("procedure id")),
+        C("description"),
+        C("clavien_dindo"),
+        C("adverse_event_id", field=None, label=_("adverse event id")),
+    ),
+)
+
+CONMEDS = Dataset(
+    name="concomitant_medications",
+    model=ConcomitantMedication,
+    patient_path="patient",
+    order_by=("patient_id", "start_date", "id"),
+    description=_("Concomitant medications with the protocol's prohibited-medication flag."),
+    columns=(
+        SUBJECT,
+        C("conmed_id", source="id", field=None, label=_("concomitant medication id")),
+        VISIT_ID,
+        C("generic_name"),
+        C("indication"),
+        C("dose"),
+        C("route"),
+        C("frequency"),
+        C("start_date"),
+        C("stop_date"),
+        C("ongoing"),
+        C("prohibited_category"),
+        C("warning"),
+        ENTERED_BY,
+    ),
+)
+
 DATASETS: tuple[Dataset, ...] = (
     PATIENTS,
     SCREENINGS,
@@ -555,4 +750,11 @@ DATASETS: tuple[Dataset, ...] = (
     LESIONS,
     MEASUREMENTS,
     RESPONSES,
+    LAB_RESULTS,
+    VITAL_SIGNS,
+    EXPOSURES,
+    PROCEDURES,
+    PROCEDURE_LESIONS,
+    PROCEDURE_COMPLICATIONS,
+    CONMEDS,
 )

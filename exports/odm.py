@@ -160,14 +160,26 @@ F_VISIT = Form("F.VISIT", "Visit", False, (IG_VISIT,))
 F_TA = Form("F.TA", "Tumour assessment", True, (IG_TA, IG_LM))
 F_AE = Form("F.AE", "Adverse event", True, (IG_AE, IG_AECAUS))
 F_RESP = Form("F.RESP", "Response summary", False, (IG_RESP,))
-FORMS = (F_DM, F_SCREEN, F_IC, F_ENR, F_LES, F_VISIT, F_TA, F_AE, F_RESP)
+# Clinical data forms (clinical app): at the visit they were collected at, else common.
+IG_LB = Group("IG.LB", "Laboratory result", D.LAB_RESULTS)
+IG_VS = Group("IG.VS", "Vital signs", D.VITAL_SIGNS)
+IG_EX = Group("IG.EX", "Exposure", D.EXPOSURES)
+IG_PR = Group("IG.PR", "Procedure", D.PROCEDURES)
+IG_CM = Group("IG.CM", "Concomitant medication", D.CONMEDS)
+F_LB = Form("F.LB", "Laboratory result", True, (IG_LB,))
+F_VS = Form("F.VS", "Vital signs", True, (IG_VS,))
+F_EX = Form("F.EX", "Exposure", True, (IG_EX,))
+F_PR = Form("F.PR", "Procedure", True, (IG_PR,))
+F_CM = Form("F.CM", "Concomitant medication", True, (IG_CM,))
+CLINICAL_FORMS = (F_LB, F_VS, F_EX, F_PR, F_CM)
+FORMS = (F_DM, F_SCREEN, F_IC, F_ENR, F_LES, F_VISIT, F_TA, F_AE, F_RESP, *CLINICAL_FORMS)
 FORM_ORDER = {f.oid: n for n, f in enumerate(FORMS)}
 GROUPS = tuple(g for f in FORMS for g in f.groups)
 
 SE_BASELINE = "SE.BASELINE"
 SE_UNSCHEDULED = "SE.UNSCHEDULED"
 SE_COMMON = "SE.COMMON"
-VISIT_FORMS = (F_VISIT, F_TA)
+VISIT_FORMS = (F_VISIT, F_TA, *CLINICAL_FORMS)
 
 # Extra history columns each dataset needs to place its records in the structure.
 PLACEMENT = {
@@ -177,6 +189,7 @@ PLACEMENT = {
     "lesion_measurements": ("assessment_id",),
     "adverse_event_causality": ("adverse_event_id", "intervention_id"),
     "lesions": ("code",),
+    **{form.groups[0].dataset.name: ("visit_id",) for form in CLINICAL_FORMS},
 }
 
 
@@ -231,6 +244,7 @@ def _write_metadata(out: XmlOut, ctx: ExportContext, items: dict[str, list[Item]
                 F_AE,
                 F_TA,
                 F_RESP,
+                *CLINICAL_FORMS,
             ),
         ),
     ]
@@ -640,6 +654,22 @@ class SubjectWriter:
                     F_AE,
                     key,
                     GroupData(IG_AECAUS, str(crows[-1][1]), self.transactions(c, crows, overrides)),
+                )
+        for form in CLINICAL_FORMS:
+            group = form.groups[0]
+            stream = s[group.dataset.name]
+            for rid, rows in data[group.dataset.name].items():
+                visit_id = self.latest(stream, rows, "visit_id")
+                event, sort = visit_events.get(visit_id, (common, (2,)))
+                overrides = None
+                if group is IG_EX and not self.ctx.allocation:
+                    overrides = {"intervention": str(_("Study treatment"))}
+                add(
+                    event,
+                    sort,
+                    form,
+                    str(rid),
+                    GroupData(group, None, self.transactions(stream, rows, overrides)),
                 )
         for rows in data["responses"].values():
             add(

@@ -151,6 +151,7 @@ def site_section(
         )
         | Q(pk__in=just_missed or [], submitted_at__isnull=True)
     ).order_by("scheduled_date", "patient__subject_id", "pk")
+    incomplete = _incomplete_forms(visits, today, lookback)
     upcoming = visits.filter(
         status=Visit.Status.PLANNED,
         scheduled_date__gte=today,
@@ -163,7 +164,32 @@ def site_section(
         "next_clinic_day": _next_clinic_day(today, clinic_days),
         "overdue": [_row(v, clinic_days) for v in overdue],
         "upcoming": [_row(v, clinic_days) for v in upcoming],
+        "incomplete": incomplete,
     }
+
+
+#: Submitted visits whose window has closed with required forms missing (the visit
+#: definition's ``required_forms``), for the clinical app; set in its AppConfig.ready.
+INCOMPLETE_FORMS_SELECTOR: Any = None
+
+
+def _incomplete_forms(visits: Any, today: datetime.date, lookback: datetime.date) -> list:
+    """Visits of the last two weeks whose window closed with required forms missing."""
+    if INCOMPLETE_FORMS_SELECTOR is None:
+        return []
+    recent = visits.filter(
+        submitted_at__isnull=False,
+        definition__isnull=False,
+    ).filter(
+        Q(window_end__gte=lookback, window_end__lt=today)
+        | Q(window_end__isnull=True, scheduled_date__gte=lookback, scheduled_date__lt=today)
+    )
+    rows = []
+    for visit, missing in INCOMPLETE_FORMS_SELECTOR(recent.order_by("scheduled_date", "pk"), today):
+        row = _row(visit, [])
+        row["missing"] = missing
+        rows.append(row)
+    return rows
 
 
 def _coordinators(trial_site: TrialSite) -> list[Any]:
@@ -192,7 +218,11 @@ def send_digests(
             per_user.setdefault(user.pk, (user, []))[1].append(ts_id)
     sent = 0
     for user_id, (user, ts_ids) in sorted(per_user.items()):
-        mine = [sections[i] for i in ts_ids if sections[i]["overdue"] or sections[i]["upcoming"]]
+        mine = [
+            sections[i]
+            for i in ts_ids
+            if sections[i]["overdue"] or sections[i]["upcoming"] or sections[i].get("incomplete")
+        ]
         if not mine:
             continue
         first = trial_sites[ts_ids[0]]

@@ -13,7 +13,13 @@ from django.utils.translation import gettext_lazy as _
 
 from sites.models import TrialSite
 
-from .models import AdverseEvent, AdverseEventCausality, Patient, Visit
+from .models import AdverseEvent, AdverseEventCausality, CtcaeTerm, Patient, Visit
+from .selectors_ctcae import (
+    ctcae_grade_rows,
+    ctcae_soc_choices,
+    ctcae_term_label,
+    ctcae_term_lookup,
+)
 from .services.safety import causality_field
 
 
@@ -164,10 +170,21 @@ def _visit_label(visit: Visit) -> str:
 
 
 class AdverseEventForm(forms.Form):
-    term = forms.CharField(
-        label=_("Adverse event term"),
+    ctcae_term = forms.CharField(
+        label=_("CTCAE term"),
+        required=False,
+        max_length=300,
+        widget=forms.TextInput(attrs={"list": "ctcae-terms", "autocomplete": "off"}),
+        help_text=_("Type in English or Chinese (e.g. hypertension, 高血压) and pick the term."),
+    )
+    other_specify = forms.CharField(
+        label=_("Other, specify"),
+        required=False,
         max_length=200,
-        help_text=_("CTCAE v5.0 term, e.g. Hypertension, Thrombocytopenia."),
+        help_text=_("Only when no CTCAE term fits: describe the event."),
+    )
+    other_soc = forms.ChoiceField(
+        label=_("System organ class of the other event"), required=False, choices=[]
     )
     grade = forms.TypedChoiceField(
         label=_("CTCAE grade"),
@@ -236,6 +253,7 @@ class AdverseEventForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["visit"].queryset = visits
         self.fields["visit"].label_from_instance = _visit_label
+        self.fields["other_soc"].choices = [("", "---------"), *ctcae_soc_choices()]
         self.interventions = interventions
         for n, intervention in enumerate(interventions, start=1):
             name = _("study treatment %(n)s") % {"n": n} if mask_names else intervention.name
@@ -251,7 +269,6 @@ class AdverseEventForm(forms.Form):
         initial = {
             f: getattr(event, f)
             for f in (
-                "term",
                 "grade",
                 "serious",
                 "serious_criteria",
@@ -260,19 +277,62 @@ class AdverseEventForm(forms.Form):
                 "outcome",
                 "action_taken",
                 "description",
+                "other_specify",
+                "other_soc",
             )
         }
+        if event.ctcae_term_id:
+            initial["ctcae_term"] = ctcae_term_label(event.ctcae_term)
+        elif not event.other_specify:
+            initial["other_specify"] = event.term
         initial["visit"] = event.visit_id
         initial["awareness_at"] = event.awareness_at
         for row in event.causality.all():
             initial[causality_field(row.intervention_id)] = row.relatedness
         return initial
 
+    def clean_ctcae_term(self) -> CtcaeTerm | None:
+        value = self.cleaned_data.get("ctcae_term") or ""
+        if not value.strip():
+            legacy = (self.data.get("term") or "").strip()  # older clients post a free term
+            return ctcae_term_lookup(legacy) if legacy else None
+        term = ctcae_term_lookup(value)
+        if term is None:
+            raise forms.ValidationError(
+                _("Pick a term from the list, or describe the event under “other, specify”.")
+            )
+        return term
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        coded, other = data.get("ctcae_term"), data.get("other_specify")
+        if "ctcae_term" in data and coded is None and not other:
+            self.add_error("ctcae_term", _("Choose the CTCAE term."))
+        if coded is not None and other:
+            self.add_error(
+                "other_specify",
+                _("Either choose a CTCAE term or describe the event as “other, specify”."),
+            )
+        if other and not data.get("other_soc"):
+            self.add_error("other_soc", _("Choose the system organ class."))
+        return data
+
+    def grade_definitions(self) -> list[tuple[int, str]]:
+        """Grade text of the chosen term, shown beside the grade field."""
+        term = None
+        if self.is_bound and hasattr(self, "cleaned_data"):
+            term = self.cleaned_data.get("ctcae_term")
+        elif self.initial.get("ctcae_term"):
+            term = ctcae_term_lookup(str(self.initial["ctcae_term"]))
+        return ctcae_grade_rows(term)
+
     def service_data(self) -> dict[str, Any]:
         data = {
             f: self.cleaned_data[f]
             for f in (
-                "term",
+                "ctcae_term",
+                "other_specify",
+                "other_soc",
                 "grade",
                 "serious",
                 "serious_criteria",

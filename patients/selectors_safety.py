@@ -111,3 +111,74 @@ def ae_incidence(*, user: Any, trial: Trial) -> dict[str, Any]:
     for row in rows:
         row["grade_list"] = [(g, *row["grades"][g]) for g in range(1, 6)]
     return {"by_arm": by_arm, "rows": rows, "enrolled": len(group_of)}
+
+
+NOT_CODED = "Not coded"
+
+
+def ae_by_soc_and_term(*, user: Any, trial: Trial) -> dict[str, Any]:
+    """Patients with each adverse-event term, grouped by MedDRA system organ class (as
+    CTCAE v5.0 codes them), per arm (one group for blinded users): any grade and grade
+    >= 3, each patient counted once per term and once per SOC. "Other, specify" events
+    sit under the SOC given with them; uncoded free text under "Not coded". Three
+    queries: arms, enrollments, adverse events with their terms."""
+    by_arm = arms_visible(user=user, trial=trial)
+    arms = list(trial.arms.order_by("code")) if by_arm else []
+    enrollments = list(
+        Enrollment.objects.visible_to(user).filter(trial=trial).values_list("patient_id", "arm_id")
+    )
+    group_of = {patient: (arm if by_arm else ALL) for patient, arm in enrollments}
+    groups = [a.pk for a in arms] if by_arm else [ALL]
+    enrolled = dict.fromkeys(groups, 0)
+    for group in group_of.values():
+        enrolled[group] = enrolled.get(group, 0) + 1
+    socs: dict[str, dict[str, Any]] = {}
+    rows = (
+        AdverseEvent.objects.visible_to(user)
+        .filter(patient_id__in=list(group_of))
+        .values_list("patient_id", "grade", "term", "ctcae_term__soc", "other_soc")
+    )
+    for patient, grade, term, soc, other_soc in rows:
+        soc_name = soc or other_soc or NOT_CODED
+        entry = socs.setdefault(soc_name, {"patients": {}, "terms": {}})
+        group = group_of[patient]
+        for bucket in (entry["patients"], entry["terms"].setdefault(term, {})):
+            seen = bucket.setdefault(group, {})
+            seen[patient] = max(seen.get(patient, 0), grade)
+
+    def counts(per_group: dict[Any, dict[int, int]]) -> list[dict[str, Any]]:
+        out = []
+        for g in groups:
+            worst = per_group.get(g, {})
+            n = len(worst)
+            severe = sum(1 for grade in worst.values() if grade >= 3)
+            total = enrolled.get(g, 0)
+            out.append(
+                {
+                    "any": n,
+                    "any_pct": round(100 * n / total, 1) if total else None,
+                    "severe": severe,
+                    "severe_pct": round(100 * severe / total, 1) if total else None,
+                }
+            )
+        return out
+
+    table = []
+    for soc_name in sorted(socs, key=lambda s: (s == NOT_CODED, s)):
+        entry = socs[soc_name]
+        table.append(
+            {
+                "soc": soc_name,
+                "counts": counts(entry["patients"]),
+                "terms": [
+                    {"term": term, "counts": counts(per_group)}
+                    for term, per_group in sorted(entry["terms"].items())
+                ],
+            }
+        )
+    return {
+        "by_arm": by_arm,
+        "groups": [str(a) for a in arms] if by_arm else [None],
+        "enrolled": [enrolled.get(g, 0) for g in groups],
+        "socs": table,
+    }

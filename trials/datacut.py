@@ -7,7 +7,7 @@ and a re-analysis of a frozen cut use one engine on one representation.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
@@ -174,6 +174,9 @@ def datacut_lock(trial: Trial) -> dict[str, Any] | None:
         "locked_at": lock.locked_at.isoformat(timespec="seconds"),
         "locked_by": lock.locked_by_username,
     }
+#: Apps above ``trials`` add their records to a cut here (``name -> build(trial,
+#: cutoff)`` returning JSON-ready data), e.g. the clinical app's labs and exposure.
+DATACUT_SECTIONS: dict[str, Callable[[Trial, date], Any]] = {}
 
 
 def datacut_build(trial: Trial, *, cutoff: date | None = None) -> dict[str, Any]:
@@ -181,6 +184,8 @@ def datacut_build(trial: Trial, *, cutoff: date | None = None) -> dict[str, Any]
     cut = trial_header(trial, cutoff=cutoff)
     cut["lock"] = datacut_lock(trial)
     cut["patients"] = list(iter_patient_records(trial))
+    for name, build in DATACUT_SECTIONS.items():
+        cut[name] = build(trial, cutoff)
     return cut
 
 

@@ -383,6 +383,7 @@ class DemoBuilder:
         self.staff(trial, trial_sites)
         self.protocol(trial)
         created = self.patients(trial_sites)
+        __import__("clinical.demo", fromlist=["clinical_demo"]).clinical_demo(trial)  # above trials
         return {"trial": trial, "trial_sites": trial_sites, "patients_created": created}
 
 

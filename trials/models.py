@@ -456,6 +456,25 @@ class ConsentVersion(models.Model):
             )
 
 
+class VisitForm(models.TextChoices):
+    """Forms a visit of the protocol can require (``VisitDefinition.required_forms``)."""
+
+    LABS = "labs", _("Laboratory results")
+    VITALS = "vitals", _("Vital signs")
+    DOSING = "dosing", _("Dosing / exposure")
+    PROCEDURE = "procedure", _("Procedure")
+    IMAGING = "imaging", _("Imaging (tumour assessment)")
+    AE_REVIEW = "ae_review", _("Adverse-event review")
+    CONMEDS = "conmeds", _("Concomitant medications")
+
+
+def validate_visit_forms(value: object) -> None:
+    if not isinstance(value, list) or any(v not in VisitForm.values for v in value):
+        raise ValidationError(
+            _("Choose among: %(forms)s.") % {"forms": ", ".join(VisitForm.values)}
+        )
+
+
 class VisitDefinition(models.Model):
     """A visit of the protocol schedule, placed relative to enrollment or first treatment."""
 
@@ -483,6 +502,13 @@ class VisitDefinition(models.Model):
     tumor_assessment = models.BooleanField(_("tumor assessment"), default=False)
     labs = models.BooleanField(_("laboratory tests"), default=True)
     ae_review = models.BooleanField(_("adverse-event review"), default=True)
+    required_forms = models.JSONField(
+        _("required forms"),
+        default=list,
+        blank=True,
+        validators=[validate_visit_forms],
+        help_text=_("Forms that must be entered before the visit is complete."),
+    )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 
     objects = ScopedQuerySet.as_manager()

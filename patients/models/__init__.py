@@ -1,6 +1,7 @@
 """Subject lifecycle models, one module per stage."""
 
 from .consent import Consent
+from .ctcae import CtcaeTerm
 from .enrollment import Enrollment, UnblindingEvent
 from .patient import Language, Patient, PatientQuerySet
 from .safety import AdverseEvent, AdverseEventCausality
@@ -12,6 +13,7 @@ __all__ = [
     "AdverseEvent",
     "AdverseEventCausality",
     "Consent",
+    "CtcaeTerm",
     "Enrollment",
     "Language",
     "Lesion",

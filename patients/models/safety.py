@@ -48,6 +48,21 @@ class AdverseEvent(models.Model):
         verbose_name=_("reported at visit"),
     )
     term = models.CharField(_("adverse event term"), max_length=200)
+    ctcae_term = models.ForeignKey(
+        "patients.CtcaeTerm",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("CTCAE term"),
+        help_text=_('Coded term; leave empty only for "Other, specify".'),
+    )
+    other_specify = models.CharField(
+        _("other, specify"), max_length=200, blank=True, help_text=_("Only when no term fits.")
+    )
+    other_soc = models.CharField(
+        _("system organ class of the other term"), max_length=200, blank=True
+    )
     grade = models.PositiveSmallIntegerField(
         _("CTCAE grade"), validators=[MinValueValidator(1), MaxValueValidator(5)]
     )

@@ -21,13 +21,16 @@ from sites.roles import Perm
 from sites.scoping import has_perm
 from trials.models import Intervention
 
-from ..models import AdverseEvent, AdverseEventCausality, Patient, Visit
+from ..models import AdverseEvent, AdverseEventCausality, CtcaeTerm, Patient, Visit
 from .common import require_reason
 from .sae import sae_apply_deadlines, sae_notify
 from .visits import check_collecting, patient_enrollment, patient_local_today, patient_registered_on
 
 AE_FIELDS = (
     "term",
+    "ctcae_term",
+    "other_specify",
+    "other_soc",
     "grade",
     "serious",
     "serious_criteria",
@@ -87,6 +90,11 @@ def _validate(
     if patient_enrollment(patient) is None:
         add("patient", _("Adverse events are recorded for enrolled patients only."))
     term = data["term"]
+    if data.get("ctcae_term") is not None and data.get("other_specify"):
+        add(
+            "other_specify",
+            _("Either choose a CTCAE term or describe the event as “other, specify”, not both."),
+        )
     if not term:
         add("term", _("Enter the adverse event term (CTCAE v5.0)."))
     elif len(term) > 200:
@@ -214,6 +222,15 @@ def _validate(
 def _normalise(data: dict[str, Any]) -> dict[str, Any]:
     data = dict(data)
     data["term"] = (data.get("term") or "").strip()
+    data["other_specify"] = (data.get("other_specify") or "").strip()
+    data["other_soc"] = (data.get("other_soc") or "").strip()
+    coded = data.get("ctcae_term")
+    if coded is not None and not data["other_specify"]:
+        # The coded term is the term: the free-text copy keeps older readers working.
+        data["term"] = coded.term
+        data["other_soc"] = ""
+    elif coded is None and data["other_specify"]:
+        data["term"] = data["other_specify"]
     data["description"] = (data.get("description") or "").strip()
     data["serious"] = bool(data.get("serious"))
     data["serious_criteria"] = sorted(set(data.get("serious_criteria") or []))
@@ -232,7 +249,7 @@ def adverse_event_record(
     *,
     patient: Patient,
     acting_user: Any,
-    term: str,
+    term: str = "",
     grade: int,
     serious: bool,
     serious_criteria: list[str],
@@ -245,13 +262,23 @@ def adverse_event_record(
     causality: dict[int, str],
     expected: bool | None = None,
     awareness_at: datetime.datetime | None = None,
+    ctcae_term: CtcaeTerm | None = None,
+    other_specify: str = "",
+    other_soc: str = "",
 ) -> AdverseEvent:
     """Record an adverse event (at a visit or any time) with its causality for each
-    intervention of the patient's arm."""
+    intervention of the patient's arm.
+
+    The term is coded (``ctcae_term``, whose name then fills ``term``) or, when no CTCAE
+    term fits, ``other_specify`` free text with its system organ class. ``term`` alone
+    (uncoded free text) is still accepted from older callers."""
     _require(acting_user, patient)
     data = _normalise(
         {
             "term": term,
+            "ctcae_term": ctcae_term,
+            "other_specify": other_specify,
+            "other_soc": other_soc,
             "grade": grade,
             "serious": serious,
             "serious_criteria": serious_criteria,

@@ -18,6 +18,7 @@ from sites.scoping import has_perm
 
 from ..forms_visits import AdverseEventFilterForm, AdverseEventForm
 from ..models import AdverseEvent, Patient, Visit
+from ..selectors_ctcae import ae_form_context
 from ..selectors_visits import adverse_event_list
 from ..services import safety
 from ..services.unblinding import arm_visible_to
@@ -119,6 +120,7 @@ def ae_new(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "patients/ae_form.html",
         {
+            **ae_form_context(),
             "form": form,
             "patient": patient,
             "enrolled": safety.patient_enrollment(patient) is not None,
@@ -166,5 +168,5 @@ def ae_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "patients/ae_form.html",
-        {"form": form, "patient": patient, "event": event, "enrolled": True},
+        {**ae_form_context(), "form": form, "patient": patient, "event": event, "enrolled": True},
     )

@@ -19,7 +19,7 @@ from trials.models import Trial
 
 from ..forms_safety import ExpectednessForm, SaeReportForm, SafetyFilterForm
 from ..models import AdverseEvent
-from ..selectors_safety import ae_incidence, open_saes
+from ..selectors_safety import ae_by_soc_and_term, ae_incidence, open_saes
 from ..services import sae as sae_services
 from .common import apply_errors
 
@@ -61,6 +61,7 @@ def safety_overview(request: HttpRequest) -> HttpResponse:
             "querystring": query.urlencode(),
             "overdue_count": sum(1 for r in rows if r.nearest and r.nearest.overdue),
             "incidence": ae_incidence(user=request.user, trial=trial) if trial else None,
+            "by_soc": ae_by_soc_and_term(user=request.user, trial=trial) if trial else None,
             "grades": range(1, 6),
         },
     )

@@ -8,6 +8,14 @@ from typing import Any
 
 from django.utils import timezone
 
+from clinical.models import (
+    ConcomitantMedication,
+    Exposure,
+    LabResult,
+    Procedure,
+    ProcedureLesion,
+    VitalSigns,
+)
 from docs.api_example import EXAMPLE_ANSWERS
 from patients.models import (
     AdverseEvent,
@@ -47,6 +55,12 @@ REGISTER: dict[str, Any] = {
 
 #: Every model a workflow writes: refused requests must leave all these counts alone.
 CLINICAL_MODELS = (
+    LabResult,
+    VitalSigns,
+    Exposure,
+    Procedure,
+    ProcedureLesion,
+    ConcomitantMedication,
     Patient,
     Screening,
     Consent,
@@ -152,11 +166,13 @@ def site_records(patient: Any, *, tag: str) -> dict[str, Any]:
     )
     lesion = Lesion.objects.create(patient=patient, code="T1", organ="liver", baseline_mm=30)
     monitoring = monitoring_objects(patient, visit)
+    clinical = clinical_records(patient, visit, intervention, lesion, day)
     return {
         "queries": monitoring["monitoring.dataquery"],
         "verifications": monitoring["monitoring.sourceverification"],
         "signatures": monitoring["monitoring.signature"],
         "locks": monitoring["monitoring.lock"],
+        **clinical,
         "patients": patient,
         "screenings": screening,
         "consents": consent,
@@ -173,4 +189,39 @@ def site_records(patient: Any, *, tag: str) -> dict[str, Any]:
         "protocol-versions": protocol,
         "consent-versions": version,
         "visit-definitions": definition,
+    }
+
+
+def clinical_records(patient: Any, visit: Any, intervention: Any, lesion: Any, day: Any) -> dict:
+    """One record of each clinical-data model (created directly, as above)."""
+    lab = LabResult.objects.create(
+        patient=patient,
+        visit=visit,
+        panel="haematology",
+        analyte="platelets",
+        collected_on=day,
+        value=40,
+        unit="10*9/L",
+        value_canonical=40,
+        ctcae_grade=3,
+    )
+    vitals = VitalSigns.objects.create(
+        patient=patient, visit=visit, measured_on=day, systolic_bp=150, diastolic_bp=95
+    )
+    exposure = Exposure.objects.create(
+        patient=patient, intervention=intervention, kind="administration", start_date=day, dose_mg=8
+    )
+    procedure = Procedure.objects.create(
+        patient=patient, kind="cryoablation", procedure_date=day, approach="percutaneous_ct"
+    )
+    ProcedureLesion.objects.create(procedure=procedure, lesion=lesion)
+    conmed = ConcomitantMedication.objects.create(
+        patient=patient, generic_name="amlodipine", indication="hypertension", start_date=day
+    )
+    return {
+        "lab-results": lab,
+        "vital-signs": vitals,
+        "exposures": exposure,
+        "procedures": procedure,
+        "concomitant-medications": conmed,
     }

@@ -22,6 +22,7 @@ from patients.models import (
     TumorAssessment,
     Visit,
 )
+from tests.api.helpers_api import clinical_records
 from tests.factories import ArmFactory, SiteFactory, TrialFactory, TrialSiteFactory
 from trials.models import (
     ConsentVersion,
@@ -56,6 +57,21 @@ CASES = [
         f"{BASE} with patient and site; measurements with lesions",
     ),
     ("/api/v1/lesions/", "coordinator_site_a", 4, f"{BASE} with patient and site"),
+    ("/api/v1/lab-results/", "coordinator_site_a", 4, f"{BASE} with patient and site"),
+    ("/api/v1/vital-signs/", "coordinator_site_a", 4, f"{BASE} with patient and site"),
+    ("/api/v1/exposures/", "coordinator_site_a", 4, f"{BASE} with patient and site"),
+    (
+        "/api/v1/procedures/",
+        "coordinator_site_a",
+        6,
+        f"{BASE} with patient and site; treated lesions; complications",
+    ),
+    (
+        "/api/v1/concomitant-medications/",
+        "coordinator_site_a",
+        4,
+        f"{BASE} with patient and site",
+    ),
     ("/api/v1/trials/", "data_manager", 4, BASE),
     ("/api/v1/arms/", "data_manager", 4, BASE),
     ("/api/v1/interventions/", "data_manager", 5, f"{BASE}; the arms of the page"),
@@ -150,6 +166,7 @@ def rows(trial: Any, trial_site_a: Any, coordinator_site_a: Any, register: Any) 
             patient=patient, assessment_date=D + datetime.timedelta(days=42), method="CT"
         )
         LesionMeasurement.objects.create(assessment=followup, lesion=lesion, diameter_mm=20)
+        clinical_records(patient, visit, drug, lesion, D)
     return trial
 
 

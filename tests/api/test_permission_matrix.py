@@ -52,6 +52,9 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "create_signature": (401, 403, 403, 400, 403, 403, 403),
     "create_lock": (401, 403, 403, 403, 403, 403, 400),
     "release_lock": (401, 403, 404, 403, 403, 403, 400),
+    # clinical records: the patient is in the body; roles without data entry are refused
+    # before the input is read, the others get 400 naming the missing fields
+    "create_clinical": (401, 400, 400, 400, 403, 403, 403),
 }
 MONITORING_WRITES = {
     ("queries", "answer"): "answer_query",
@@ -63,6 +66,14 @@ MONITORING_WRITES = {
     ("signatures", "create"): "create_signature",
     ("locks", "create"): "create_lock",
     ("locks", "release"): "release_lock",
+}
+#: Collections that take a POST with the patient in the body.
+CLINICAL_CREATE = {
+    "lab-results",
+    "vital-signs",
+    "exposures",
+    "procedures",
+    "concomitant-medications",
 }
 #: Reference data shared by every site of the trial.
 TRIAL_LEVEL = {
@@ -107,6 +118,8 @@ def kind_of(prefix: str, method: str, detail: bool, action: str) -> str:
         return "create_export"
     if (prefix, action) in MONITORING_WRITES:
         return MONITORING_WRITES[(prefix, action)]
+    if prefix in CLINICAL_CREATE and action == "create":
+        return "create_clinical"
     return "write_site"
 
 
@@ -204,6 +217,7 @@ def test_lists_show_only_the_personas_sites(world, clients):
         "verifications",
         "signatures",
         "locks",
+        *sorted(CLINICAL_CREATE),
     ):
         url = reverse(f"v1:{router_basename(prefix)}-list")
         seen = {

@@ -76,6 +76,12 @@ SEGMENT_MODEL = {
     "signatures": "monitoring.signature",
     "locks": "monitoring.lock",
     "casebook": "patients.patient",
+    "labs": "clinical.labresult",
+    "lab-results": "clinical.labresult",
+    "vital-signs": "clinical.vitalsigns",
+    "exposures": "clinical.exposure",
+    "procedures": "clinical.procedure",
+    "concomitant-medications": "clinical.concomitantmedication",
 }
 NAMED_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
 
@@ -135,9 +141,22 @@ def site_b_objects(patient_b: Any, trial_site_b: Any, coordinator_site_b: Any) -
         patient=patient_b, is_baseline=True, assessment_date=date(2026, 3, 1), method="CT"
     )
     lesion = Lesion.objects.create(patient=patient_b, code="T1", organ="liver", baseline_mm=30)
+    from trials.models import Intervention
+
+    from ..api.helpers_api import clinical_records
+
+    drug = Intervention.objects.create(trial=trial, kind="drug", name="Walk drug")
+    clinical = clinical_records(patient_b, visit, drug, lesion, date(2026, 4, 1))
+    clinical["lab-results"].ae_proposal = "proposed"
+    clinical["lab-results"].save()
     monitoring = monitoring_objects(patient_b, visit)
     return {
         **monitoring,
+        "clinical.labresult": clinical["lab-results"],
+        "clinical.vitalsigns": clinical["vital-signs"],
+        "clinical.exposure": clinical["exposures"],
+        "clinical.procedure": clinical["procedures"],
+        "clinical.concomitantmedication": clinical["concomitant-medications"],
         "patients.patient": patient_b,
         "patients.screening": screening,
         "patients.consent": consent,
@@ -194,6 +213,8 @@ def concrete_urls(objects: dict[str, Any], shared: dict[str, Any]) -> list[tuple
                     values[param] = str(shared[label].pk)
                 else:
                     values[param] = "1"
+            elif param == "form_code":
+                values[param] = "labs"
             elif param == "app_label":
                 values[param] = "patients"
             elif param == "version_id":

@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ClinicalConfig(AppConfig):
+    name = "clinical"
+    verbose_name = _("Clinical data")
+
+    def ready(self) -> None:
+        from trials.datacut import DATACUT_SECTIONS
+
+        from .datacut import clinical_section
+
+        DATACUT_SECTIONS["clinical"] = clinical_section
+
+        from notifications import sweeps
+
+        from .selectors import incomplete_visits
+
+        sweeps.INCOMPLETE_FORMS_SELECTOR = incomplete_visits
