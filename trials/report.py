@@ -24,6 +24,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from . import dashboard_details as details
 from . import dashboard_tables as tables
 from . import svg_charts
 from .domain.analysis import DAYS_PER_MONTH
@@ -278,24 +279,24 @@ def render_report(
         "figures": figures(result),
         "tables": table_list,
         "summary_rows": tables.summary_rows(stats),
-        "settings_facts": tables.settings_facts(stats),
-        "response_details": tables.response_details(stats),
-        "orr_difference": tables.orr_difference_text(stats),
+        "settings_facts": details.settings_facts(stats),
+        "response_details": details.response_details(stats),
+        "orr_difference": details.orr_difference_text(stats),
         "survival": [
             (
                 kind,
                 tables.km_summary(stats, kind),
-                tables.survival_details(stats, kind),
-                tables.hazard_ratio_rows(stats, kind),
+                details.survival_details(stats, kind),
+                details.hazard_ratio_rows(stats, kind),
                 tables.at_risk_table(stats, kind),
             )
             for kind in ("pfs", "os")
         ],
-        "forest_rows": tables.forest_rows(stats),
+        "forest_rows": details.forest_rows(stats),
         "dor_summary": tables.dor_summary(stats),
         "data_quality": stats.get("data_quality", []),
         "analysis": result,
-        "methods": tables.methods_text(stats),
+        "methods": details.methods_text(stats),
         "bor_order": ("CR", "PR", "SD", "NON-CR/NON-PD", "PD", "NE"),
     }
     return render_to_string("trials/report_datacut.html", context)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from sites.mixins import get_visible_or_404, require_perm
 from sites.roles import Perm
 
+from . import dashboard_details as details
 from . import dashboard_tables as tables
 from . import svg_charts
 from .domain.analysis import BOR_ORDER
@@ -107,8 +108,8 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
                 tables.p_text(comparisons.get(f"{kind}_logrank")) if comparisons else None,
                 comparisons.get(f"{kind}_logrank"),
                 {
-                    "rows": tables.survival_details(stats, kind),
-                    "hr": tables.hazard_ratio_rows(stats, kind),
+                    "rows": details.survival_details(stats, kind),
+                    "hr": details.hazard_ratio_rows(stats, kind),
                 },
             )
             for kind, title in (
@@ -132,11 +133,11 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         "js_strings": _js_strings(),
         "summary_rows": tables.summary_rows(stats),
         "bor_order": BOR_ORDER,
-        "settings_facts": tables.settings_facts(stats),
-        "response_details": tables.response_details(stats),
-        "orr_difference": tables.orr_difference_text(stats),
+        "settings_facts": details.settings_facts(stats),
+        "response_details": details.response_details(stats),
+        "orr_difference": details.orr_difference_text(stats),
         "orr_difference_method": (comparisons.get("orr_difference") or {}).get("method"),
-        "forest_rows": tables.forest_rows(stats),
+        "forest_rows": details.forest_rows(stats),
         "forest_svgs": [
             # every label in the SVG is escaped by svg_charts
             mark_safe(svg_charts.forest_svg(stats["forest"], key, title, log=log))  # noqa: S308
@@ -148,7 +149,7 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         ]
         if stats.get("forest")
         else [],
-        "data_quality": tables.data_quality_rows(stats),
+        "data_quality": details.data_quality_rows(stats),
     }
     return render(request, "trials/dashboard.html", context)
 

@@ -23,6 +23,15 @@ def trial_form(**overrides):
         "confirmation_min_days": "28",
         "min_sd_days": "42",
         "randomization_block_sizes": "4,6",
+        # statistical analysis plan (issue 11)
+        "time_origin": "randomization",
+        "ci_band": "log-log",
+        "orr_null_rate": "",
+        "orr_sided": "two-sided",
+        "landmark_months": "6,12,24",
+        "analysis_population": "evaluable",
+        "nya_handling": "exclude",
+        "nya_days": "",
     }
     data.update(overrides)
     return data
@@ -35,6 +44,8 @@ def trial_form(**overrides):
         ({"chictr_id": "CHICTR2400081234"}, "chictr_id", "ChiCTR followed by 10 digits"),
         ({"protocol_code": "bad code"}, "protocol_code", "upper-case letters"),
         ({"planned_followup_months": "0"}, "planned_followup_months", "greater than or equal to 1"),
+        ({"landmark_months": "6,x"}, "landmark_months", "positive numbers of months"),
+        ({"orr_null_rate": "1.5"}, "orr_null_rate", "less than or equal to 0.999"),
         (
             {"randomization_block_sizes": "4,x"},
             "randomization_block_sizes",

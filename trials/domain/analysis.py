@@ -413,7 +413,7 @@ def trial_statistics(
             "min_sd_days": settings.min_sd_days,
             "primary_bor": "confirmed" if settings.confirmation_required else "unconfirmed",
         },
-        "definitions": definitions(analysis),
+        "definitions": efficacy.definitions(analysis),
         "overall": _block(outcomes, analysis, grid),
         "by_site": {},
         "arm_level": arm_level,
@@ -497,40 +497,6 @@ def trial_statistics(
         ]
     result["enrollment"] = enrollment_over_time(datacut, outcomes)
     return result
-
-
-def definitions(analysis: AnalysisSettings) -> dict[str, str]:
-    """The methods statements shown with every figure (English; the dashboard and the
-    report translate them)."""
-    origin = (
-        "randomization date" if analysis.time_origin == "randomization" else "first treatment date"
-    )
-    return {
-        "day0": f"{origin}, else enrollment date",
-        "evaluable": "enrolled patients with a baseline tumour assessment (or a recorded response)",
-        "population": efficacy.POPULATION_TEXT[analysis.population],
-        "not_yet_assessable": (
-            f"no post-baseline scan and fewer than {analysis.nya_days} days since day 0: "
-            + (
-                "excluded from the response denominator and counted apart"
-                if analysis.nya_handling == "exclude"
-                else "counted as NE in the response denominator"
-            )
-        ),
-        "pfs": "progression (RECIST PD / iRECIST confirmed iUPD) or death; censored at the last tumour assessment",
-        "os": "death from any cause; censored at the last date known alive",
-        "dor": "responders only: first documented response to progression or death",
-        "ci_band": f"Kaplan-Meier pointwise band and median CI: {analysis.ci_band} transform",
-        "hazard_ratio": efficacy.COX_METHOD,
-        "orr_difference": efficacy.NEWCOMBE_METHOD,
-        "binomial_test": (
-            "none (no null rate in the protocol)"
-            if analysis.orr_null_rate is None
-            else f"exact binomial test of the ORR against {analysis.orr_null_rate:g}, "
-            f"{analysis.orr_sided}"
-        ),
-        "follow_up": "median follow-up by reverse Kaplan-Meier (Schemper & Smith 1996)",
-    }
 
 
 def enrollment_over_time(

@@ -291,3 +291,37 @@ def cross_patient_problems(
                 {"subject_id": sid, "field": "enrolled_on", "message": "enrolled_on is required"}
             )
     return problems
+
+
+def definitions(analysis: AnalysisSettings) -> dict[str, str]:
+    """The methods statements shown with every figure (English; the dashboard and the
+    report translate them)."""
+    origin = (
+        "randomization date" if analysis.time_origin == "randomization" else "first treatment date"
+    )
+    return {
+        "day0": f"{origin}, else enrollment date",
+        "evaluable": "enrolled patients with a baseline tumour assessment (or a recorded response)",
+        "population": POPULATION_TEXT[analysis.population],
+        "not_yet_assessable": (
+            f"no post-baseline scan and fewer than {analysis.nya_days} days since day 0: "
+            + (
+                "excluded from the response denominator and counted apart"
+                if analysis.nya_handling == "exclude"
+                else "counted as NE in the response denominator"
+            )
+        ),
+        "pfs": "progression (RECIST PD / iRECIST confirmed iUPD) or death; censored at the last tumour assessment",
+        "os": "death from any cause; censored at the last date known alive",
+        "dor": "responders only: first documented response to progression or death",
+        "ci_band": f"Kaplan-Meier pointwise band and median CI: {analysis.ci_band} transform",
+        "hazard_ratio": COX_METHOD,
+        "orr_difference": NEWCOMBE_METHOD,
+        "binomial_test": (
+            "none (no null rate in the protocol)"
+            if analysis.orr_null_rate is None
+            else f"exact binomial test of the ORR against {analysis.orr_null_rate:g}, "
+            f"{analysis.orr_sided}"
+        ),
+        "follow_up": "median follow-up by reverse Kaplan-Meier (Schemper & Smith 1996)",
+    }
