@@ -174,6 +174,8 @@ def datacut_lock(trial: Trial) -> dict[str, Any] | None:
         "locked_at": lock.locked_at.isoformat(timespec="seconds"),
         "locked_by": lock.locked_by_username,
     }
+
+
 #: Apps above ``trials`` add their records to a cut here (``name -> build(trial,
 #: cutoff)`` returning JSON-ready data), e.g. the clinical app's labs and exposure.
 DATACUT_SECTIONS: dict[str, Callable[[Trial, date], Any]] = {}
