@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "notifications",
     "api",
     "exports",
+    "registry",
 ]
 
 MIDDLEWARE = [
