@@ -16,6 +16,7 @@ from patients.api.workflows import (
     TumorAssessmentViewSet,
     VisitViewSet,
 )
+from registry.api.views import ROUTES as REGISTRY_ROUTES
 from sites.api.views import SiteViewSet, TrialSiteViewSet
 from trials.api.reference import ConsentVersionViewSet, VisitDefinitionViewSet
 from trials.api.statistics import TrialStatisticsViewSet
@@ -39,6 +40,8 @@ router.register("adverse-events", AdverseEventViewSet)
 router.register("tumor-assessments", TumorAssessmentViewSet)
 router.register("lesions", LesionViewSet)
 router.register("exports", ExportJobViewSet)
+for _prefix, _viewset, _basename in REGISTRY_ROUTES:
+    router.register(_prefix, _viewset, basename=_basename)
 
 v1 = [
     *router.urls,

@@ -4,6 +4,7 @@ in one round, a reason for any change to saved data, history attributed to the u
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -52,6 +53,10 @@ def save_record(
     if not creating:
         reason = require_reason(reason)
     for name, value in fields.items():
+        if isinstance(value, float) and isinstance(
+            instance._meta.get_field(name), models.DecimalField
+        ):
+            value = Decimal(str(value))  # 1.2, not 1.1999999999999999555910790149937
         setattr(instance, name, value)
     model_errors: ValidationError | None = None
     try:

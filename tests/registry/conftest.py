@@ -10,6 +10,7 @@ import pytest
 from registry.services import registry_patient_register, tumour_record
 from sites.roles import Role
 
+from ..api.conftest import api_for  # noqa: F401  (the API client fixture)
 from ..factories import MembershipFactory, SiteFactory, UserFactory
 
 D = datetime.date
