@@ -4,7 +4,6 @@ query counts pinned, identity hidden from roles without it, creates through serv
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 import pytest
 from django.db import connection, transaction
@@ -204,9 +203,8 @@ def test_create_through_the_api_names_each_field(world, clients):
 
 ROWS = 12
 #: token, memberships (scope), count, page (+ prefetches where the serializer needs them)
-LIST_QUERIES = {
-    prefix: 4
-    for prefix in (
+LIST_QUERIES = dict.fromkeys(
+    (
         "registry/patients",
         "registry/tumours",
         "registry/stagings",
@@ -220,8 +218,9 @@ LIST_QUERIES = {
         "registry/treatments",
         "registry/follow-ups",
         "registry/imports",
-    )
-}
+    ),
+    4,
+)
 
 
 def test_every_registry_list_is_pinned():
