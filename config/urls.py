@@ -23,6 +23,7 @@ urlpatterns = [
     path("trials/", include("trials.urls")),
     path("history/", include("audit.urls")),
     path("exports/", include("exports.urls")),
+    path("registry/", include("registry.urls")),
     path("account/tokens/", api_views.token_list, name="api-tokens"),
     path("account/tokens/<int:pk>/revoke/", api_views.token_revoke, name="api-token-revoke"),
     path("api/", include("api.urls")),

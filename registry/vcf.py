@@ -6,6 +6,7 @@ guessed."""
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,10 +32,9 @@ def _first(value: Any) -> Any:
 
 
 def _csq_keys(header: vcfpy.Header) -> list[str]:
-    try:
-        info = header.get_info_field_info("CSQ")
-    except KeyError:
+    if "CSQ" not in header.info_ids():
         return []
+    info = header.get_info_field_info("CSQ")
     desc = info.description or ""
     return desc.split("Format: ")[-1].strip('" ').split("|") if "Format:" in desc else []
 
@@ -93,6 +93,12 @@ def parse_vcf(content: bytes) -> ParsedVcf:
     if not text.startswith("##fileformat=VCF"):
         raise VcfError("the file does not start with ##fileformat=VCF")
     parsed = ParsedVcf()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # vcfpy warns about incomplete header lines
+        return _read(text, parsed)
+
+
+def _read(text: str, parsed: ParsedVcf) -> ParsedVcf:
     try:
         reader = vcfpy.Reader.from_stream(io.StringIO(text))
         csq_keys = _csq_keys(reader.header)
