@@ -329,18 +329,26 @@ def _process_row(
 ) -> str:
     """Validate and save one row; returns "created", "updated" or "unchanged"."""
     fields: dict[str, Any] = {}
+    bad: dict[str, list[str]] = {}
     for column, parser in spec.columns.items():
         value = row.get(column, "")
         if column in spec.required and not value:
-            raise RowError(column, _("Required."))
+            bad.setdefault(column, []).append(_("Required."))
+            continue
         if column in ("source_id", "patient_source_id"):
             continue
-        parsed = parser(column, value)
+        try:
+            parsed = parser(column, value)
+        except RowError as exc:
+            bad.setdefault(column, []).append(str(exc))
+            continue
         if parsed in (None, "", []) and column in DEFAULTS:
             parsed = DEFAULTS[column]
         if parsed is None and parser is _text:
             parsed = ""
         fields[column] = parsed
+    if bad:  # every cell that cannot be read, in one round
+        raise ValidationError(bad)
     owner = None
     if spec.owned_by_patient:
         owner = RegistryPatient.objects.filter(

@@ -22,9 +22,7 @@ def roles(request: HttpRequest) -> dict[str, Any]:
                     m.trial_site.site.code
                     if m.trial_site_id
                     else (
-                        m.trial.protocol_code
-                        if m.trial_id
-                        else (m.site.code if m.site_id else "")
+                        m.trial.protocol_code if m.trial_id else (m.site.code if m.site_id else "")
                     )
                 ),
             }
