@@ -29,6 +29,9 @@ class Command(BaseCommand):
         # Demo history notifies nobody (no mails for years of made-up visits and SAEs).
         with audit_context(reason="Demo data", origin="shell"), notifications_muted():
             result = builder.build()
+            __import__("registry.demo").demo.seed_registry(
+                stdout=self.stdout
+            )  # size: DEMO_REGISTRY_PATIENTS
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: trial {result['trial'].protocol_code}, "
