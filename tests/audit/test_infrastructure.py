@@ -146,16 +146,21 @@ def test_pages_show_the_site_time_zone(
     assert "Asia/Shanghai" in client.get("/").content.decode()
 
 
-def test_seed_demo_is_idempotent(db):
+def test_seed_demo_is_idempotent(db, monkeypatch):
     from django.core.management import call_command
 
+    from registry.models import RegistryPatient
+
+    monkeypatch.setenv("DEMO_REGISTRY_PATIENTS", "30")  # a small registry demo
     from patients.models import Patient
     from sites.models import Membership, TrialSite
 
     call_command("seed_demo", sites=3, patients_per_site=2, quiet_logins=True)
     counts = (TrialSite.objects.count(), Membership.objects.count(), Patient.objects.count())
     call_command("seed_demo", sites=3, patients_per_site=2, quiet_logins=True)
-    assert counts == (3, 4 + 6, 6)
+    # + one center abstractor per site and the network researcher (registry demo)
+    assert counts == (3, 4 + 6 + 3 + 1, 6)
+    assert RegistryPatient.objects.count() == 30
     assert (
         TrialSite.objects.count(),
         Membership.objects.count(),
