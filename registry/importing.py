@@ -241,6 +241,15 @@ DEFAULTS = {
 }
 
 
+FHIR = "fhir"
+
+
+def domain_choices() -> list[tuple[str, Any]]:
+    return [(k, d.label) for k, d in DOMAINS.items()] + [
+        (FHIR, gettext_lazy("FHIR R4 bundle (JSON)"))
+    ]
+
+
 def template_csv(domain: str) -> str:
     return ",".join(DOMAINS[domain].columns) + "\n"
 
@@ -251,7 +260,7 @@ def import_job_create(
     if not has_perm(acting_user, Perm.IMPORT_REGISTRY, site=site):
         raise PermissionDenied(_("You may not import registry data for this center."))
     errors: dict[str, list[str]] = {}
-    if domain not in DOMAINS:
+    if domain not in DOMAINS and domain != FHIR:
         errors["domain"] = [_("Choose a domain from the list.")]
     if not source_system.strip():
         errors["source_system"] = [_("Name the system the file comes from.")]
@@ -369,8 +378,87 @@ def _process_row(
     return "updated" if existing is not None else "created"
 
 
+def _problems_of(number: Any, exc: Exception) -> list[dict[str, Any]]:
+    if isinstance(exc, RowError):
+        return [{"row": number, "field": exc.field, "problem": str(exc)}]
+    if isinstance(exc, ValidationError):
+        items = exc.message_dict.items() if hasattr(exc, "error_dict") else [("", exc.messages)]
+        return [
+            {"row": number, "field": "" if f == "__all__" else f, "problem": str(m)}
+            for f, messages in items
+            for m in messages
+        ]
+    return [{"row": number, "field": "", "problem": str(exc) or _("Not allowed.")}]
+
+
+def _run_fhir(job: ImportJob, dry_run: bool) -> ImportJob:
+    """A bundle's resources depend on each other (a Condition on its Patient), so the
+    check runs every row in one transaction that is rolled back at the end."""
+    from .fhir import FhirError, bundle_rows
+
+    with job.file.open("rb") as fh:
+        content = fh.read()
+    try:
+        rows, _skipped = bundle_rows(content)
+    except FhirError as exc:
+        return _status(
+            job,
+            status=ImportJob.Status.FAILED,
+            problems=[{"row": 1, "field": "", "problem": str(exc)}],
+            finished_at=timezone.now(),
+        )
+    if not rows:
+        problem = {
+            "row": 1,
+            "field": "",
+            "problem": _("The bundle has no Patient, Condition or Procedure."),
+        }
+        return _status(
+            job, status=ImportJob.Status.FAILED, problems=[problem], finished_at=timezone.now()
+        )
+    _status(job, status=ImportJob.Status.RUNNING, total_rows=len(rows), processed_rows=0)
+
+    def run_all(check: bool) -> tuple[dict[str, int], list[dict[str, Any]]]:
+        results = {"created": 0, "updated": 0, "unchanged": 0}
+        problems: list[dict[str, Any]] = []
+        for number, (domain, row) in enumerate(rows, start=1):
+            label = f"{number} ({domain} {row.get('source_id', '')})"
+            try:
+                with transaction.atomic():
+                    results[_process_row(job, DOMAINS[domain], number, row, job.created_by)] += 1
+            except (RowError, ValidationError, PermissionDenied) as exc:
+                if not check:
+                    raise
+                problems.extend(_problems_of(label, exc))
+        return results, problems
+
+    with transaction.atomic():
+        results, problems = run_all(check=True)
+        transaction.set_rollback(True)
+    if not problems and not dry_run:
+        with transaction.atomic():
+            results, _none = run_all(check=False)
+    status = (
+        ImportJob.Status.FAILED
+        if problems
+        else (ImportJob.Status.CHECKED if dry_run else ImportJob.Status.DONE)
+    )
+    return _status(
+        job,
+        status=status,
+        processed_rows=len(rows),
+        problems=problems,
+        created_count=results["created"],
+        updated_count=results["updated"],
+        unchanged_count=results["unchanged"],
+        finished_at=timezone.now(),
+    )
+
+
 def import_job_run(*, job: ImportJob, dry_run: bool) -> ImportJob:
     """Check every row (nothing written); with ``dry_run`` False and no problems, write."""
+    if job.domain == FHIR:
+        return _run_fhir(job, dry_run)
     spec = DOMAINS[job.domain]
     user = job.created_by
     rows, problems = _read(job)

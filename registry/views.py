@@ -21,7 +21,7 @@ from sites.roles import Perm
 from sites.scoping import has_perm
 
 from . import forms, selectors, services
-from .importing import DOMAINS, import_job_create, import_job_run_async
+from .importing import DOMAINS, domain_choices, import_job_create, import_job_run_async
 from .models import GenomicTest, ImagingStudy, ImportJob, RegistryPatient, Tumour
 
 
@@ -293,7 +293,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
     form = forms.ImportForm(
         request.POST or None,
         request.FILES or None,
-        domains=[(k, d.label) for k, d in DOMAINS.items()],
+        domains=domain_choices(),
     )
     if request.method == "POST" and form.is_valid():
         try:
