@@ -7,6 +7,8 @@ from encrypted_fields.fields import EncryptedCharField
 
 from audit.history import AuditedHistory
 from patients.identity import DocumentType
+from sites.roles import Perm
+from sites.scoping import has_perm
 
 from .base import Sourced, center_queryset
 
@@ -97,3 +99,7 @@ class RegistryPatient(Sourced):
 
     def __str__(self) -> str:
         return self.record_number
+
+    def identity_visible_to(self, user: object) -> bool:
+        """Names and documents (pages, API, history): center roles of this center only."""
+        return has_perm(user, Perm.VIEW_REGISTRY_IDENTITY, site=self.site)

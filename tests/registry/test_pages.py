@@ -200,3 +200,20 @@ def test_network_researcher_sees_aggregates_only(client, rpatient_a, tumour_a, r
 def test_trial_roles_cannot_enter_registry_data(client, rpatient_a, persona, request):
     client.force_login(request.getfixturevalue(persona))
     assert client.get("/registry/patients/new/").status_code == 403
+
+
+def test_history_page_masks_identity_for_roles_without_it(
+    client, rpatient_a, abstractor_a, data_manager
+):
+    from registry.services import registry_patient_update
+
+    registry_patient_update(
+        patient=rpatient_a, acting_user=abstractor_a, reason="Typo", full_name="李娜娜"
+    )
+    url = f"/history/registry.registrypatient/{rpatient_a.pk}/"
+    client.force_login(abstractor_a)
+    page = client.get(url).content.decode()
+    assert "李娜娜" in page and "Typo" in page
+    client.force_login(data_manager)
+    page = client.get(url).content.decode()
+    assert "李娜娜" not in page and "••••••" in page
