@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django_countries.serializer_fields import CountryField
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from sites.models import Site
@@ -29,6 +31,7 @@ from ..models import (
 )
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisibleRelated(serializers.PrimaryKeyRelatedField):
     """A related record the requesting user can see; another center's is "does not exist"."""
 
@@ -122,7 +125,7 @@ LiradsObservationSerializer = simple(
     LiradsObservation,
     "study",
     ImagingStudy,
-    recist_assessment=serializers.PrimaryKeyRelatedField(read_only=True),
+    recist_assessment=serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True),
 )
 
 
