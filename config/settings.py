@@ -265,7 +265,15 @@ SPECTACULAR_SETTINGS = {
         "(429 with `Retry-After`)."
     ),
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"CountryEnum": "django_countries.countries"},
+    "ENUM_NAME_OVERRIDES": {
+        "CountryEnum": "django_countries.countries",
+        # registry: one name per shared code list / choice set
+        "MorphologyEnum": "registry.codes.morphology_choices",
+        "TumourVascularInvasionEnum": "registry.models.clinical.Tumour.VascularInvasion",
+        "PathologyInvasionEnum": "registry.models.pathology.PathologyReport.Invasion",
+        "RegistryVitalStatusEnum": "registry.models.clinical.FollowUp.VitalStatus",
+        "VitalStatusEnum": "patients.models.visits.Visit.VitalStatus",  # the name it had
+    },
     "SCHEMA_PATH_PREFIX": "/api/v1",
 }
 
