@@ -29,6 +29,7 @@ from patients.api.workflows import (
     TumorAssessmentViewSet,
     VisitViewSet,
 )
+from registry.api.views import ROUTES as REGISTRY_ROUTES
 from sites.api.views import SiteViewSet, TrialSiteViewSet
 from trials.api.reference import ConsentVersionViewSet, VisitDefinitionViewSet
 from trials.api.statistics import TrialStatisticsViewSet
@@ -61,6 +62,8 @@ router.register("queries", DataQueryViewSet)
 router.register("verifications", VerificationViewSet)
 router.register("signatures", SignatureViewSet)
 router.register("locks", LockViewSet)
+for _prefix, _viewset, _basename in REGISTRY_ROUTES:
+    router.register(_prefix, _viewset, basename=_basename)
 
 v1 = [
     *router.urls,

@@ -20,6 +20,7 @@ PROJECT_APPS = (
     "api",
     "exports",
     "monitoring",
+    "registry",
 )
 MASK = "••••••"
 

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "csp",
     "monitoring",
     "clinical",
+    "registry",
 ]
 
 MIDDLEWARE = [
@@ -342,6 +343,12 @@ SPECTACULAR_SETTINGS = {
         "LockLevelEnum": "monitoring.models.locks.Lock.Level",
         "ExposureKindEnum": "clinical.models.exposure.Exposure.Kind",
         "ProcedureKindEnum": "clinical.models.procedures.Procedure.Kind",
+        # registry: one name per shared code list / choice set
+        "MorphologyEnum": "registry.codes.morphology_choices",
+        "TumourVascularInvasionEnum": "registry.models.clinical.Tumour.VascularInvasion",
+        "PathologyInvasionEnum": "registry.models.pathology.PathologyReport.Invasion",
+        "RegistryVitalStatusEnum": "registry.models.clinical.FollowUp.VitalStatus",
+        "VitalStatusEnum": "patients.models.visits.Visit.VitalStatus",  # the name it had
     },
     "SCHEMA_PATH_PREFIX": "/api/v1",
 }

@@ -25,6 +25,7 @@ urlpatterns = [
     path("history/", include("audit.urls")),
     path("exports/", include("exports.urls")),
     path("monitoring/", include("monitoring.urls")),
+    path("registry/", include("registry.urls")),
     path("account/tokens/", api_views.token_list, name="api-tokens"),
     path("account/tokens/<int:pk>/revoke/", api_views.token_revoke, name="api-token-revoke"),
     path("api/", include("api.urls")),

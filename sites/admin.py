@@ -59,8 +59,8 @@ class TrialSiteAdmin(ScopedAdmin):
 @admin.register(Membership)
 class MembershipAdmin(ScopedAdmin):
     edit_perm = Perm.MANAGE_STAFF
-    list_display = ("user", "role", "trial", "trial_site", "is_active")
-    list_filter = ("role", "is_active", "trial")
+    list_display = ("user", "role", "trial", "trial_site", "site", "is_active")
+    list_filter = ("role", "is_active", "trial", "site")
     search_fields = ("user__username", "user__email")
 
 

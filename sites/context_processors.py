@@ -21,7 +21,9 @@ def roles(request: HttpRequest) -> dict[str, Any]:
                 "where": str(
                     m.trial_site.site.code
                     if m.trial_site_id
-                    else (m.trial.protocol_code if m.trial_id else "")
+                    else (
+                        m.trial.protocol_code if m.trial_id else (m.site.code if m.site_id else "")
+                    )
                 ),
             }
             for m in memberships
@@ -29,4 +31,6 @@ def roles(request: HttpRequest) -> dict[str, Any]:
         "is_superuser": user.is_superuser,
         "nav_enters_data": has_perm(user, Perm.ENTER_CLINICAL_DATA),
         "nav_exports": has_perm(user, Perm.EXPORT),
+        "nav_registry": has_perm(user, Perm.VIEW_REGISTRY),
+        "nav_registry_aggregates": has_perm(user, Perm.VIEW_REGISTRY_AGGREGATES),
     }

@@ -12,7 +12,7 @@ from django_countries.fields import CountryField
 from audit.history import AuditedHistory
 from trials.validators import validate_code
 
-from .roles import GLOBAL_ROLES, SITE_ROLES, TRIAL_ROLES, Role
+from .roles import CENTER_ROLES, GLOBAL_ROLES, NETWORK_ROLES, SITE_ROLES, TRIAL_ROLES, Role
 from .scoping import Scope, ScopedQuerySet
 
 WEEKDAYS = [
@@ -49,7 +49,7 @@ class SiteQuerySet(ScopedQuerySet):
             pk__in=TrialSite.objects.filter(
                 models.Q(trial__in=scope.trial_ids) | models.Q(pk__in=scope.trial_site_ids)
             ).values("site")
-        )
+        ) | models.Q(pk__in=scope.center_site_ids)
 
 
 class Site(models.Model):
@@ -173,10 +173,13 @@ class TrialSite(models.Model):
 class MembershipQuerySet(ScopedQuerySet):
     scope_trial_field = "trial"
     scope_trial_site_field = "trial_site"
+    scope_site_field = "site"
 
 
 class Membership(models.Model):
-    """A staff role: site roles hang on a trial-site, trial roles on a trial."""
+    """A staff role: site roles hang on a trial-site, trial roles on a trial, center roles
+    (the national registry) on a center (``site``) whatever the trial; global and network
+    roles on nothing."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships"
@@ -187,6 +190,15 @@ class Membership(models.Model):
     )
     trial_site = models.ForeignKey(
         TrialSite, null=True, blank=True, on_delete=models.PROTECT, related_name="memberships"
+    )
+    site = models.ForeignKey(
+        Site,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="center_memberships",
+        verbose_name=_("center"),
+        help_text=_("For center roles (registry): the hospital the person works for."),
     )
     is_active = models.BooleanField(_("active"), default=True)
     granted_at = models.DateTimeField(_("granted"), auto_now_add=True)
@@ -200,10 +212,29 @@ class Membership(models.Model):
         verbose_name_plural = _("staff roles")
 
     def __str__(self) -> str:
-        where = self.trial_site or self.trial or _("all trials")
+        where = self.site or self.trial_site or self.trial or _("all trials")
         return f"{self.user} – {self.get_role_display()} ({where})"
 
     def clean(self) -> None:
+        if self.role in CENTER_ROLES:
+            errors = {}
+            if not self.site_id:
+                errors["site"] = _("A center role belongs to a center: choose the site.")
+            if self.trial_id:
+                errors["trial"] = _("A center role is not tied to a trial; leave it empty.")
+            if self.trial_site_id:
+                errors["trial_site"] = _("A center role is not tied to a trial site.")
+            if errors:
+                raise ValidationError(errors)
+            return
+        if self.site_id:
+            raise ValidationError({"site": _("Only center roles are attached to a center.")})
+        if self.role in NETWORK_ROLES:
+            if self.trial_id or self.trial_site_id:
+                raise ValidationError(
+                    {"role": _("A network role sees aggregates only; leave trial and site empty.")}
+                )
+            return
         if self.role in SITE_ROLES:
             if not self.trial_site_id:
                 raise ValidationError({"trial_site": _("This role belongs to a trial site.")})
@@ -222,7 +253,9 @@ class Membership(models.Model):
 class StaffProfileQuerySet(ScopedQuerySet):
     def scope_q(self, scope: Scope) -> models.Q:
         users = Membership.objects.filter(
-            models.Q(trial__in=scope.trial_ids) | models.Q(trial_site__in=scope.trial_site_ids)
+            models.Q(trial__in=scope.trial_ids)
+            | models.Q(trial_site__in=scope.trial_site_ids)
+            | models.Q(site__in=scope.center_site_ids)
         ).values("user")
         return models.Q(user__in=users)
 

@@ -20,11 +20,20 @@ class Role(models.TextChoices):
     MONITOR = "monitor", _("Monitor")
     DATA_MANAGER = "data_manager", _("Data manager")
     ADMINISTRATOR = "administrator", _("Administrator")
+    CENTER_ABSTRACTOR = "center_abstractor", _("Center data abstractor")
+    CENTER_INVESTIGATOR = "center_investigator", _("Center investigator")
+    CENTER_STEWARD = "center_steward", _("Center data steward")
+    NETWORK_RESEARCHER = "network_researcher", _("Network researcher (aggregates only)")
 
 
 SITE_ROLES = frozenset({Role.COORDINATOR, Role.SITE_INVESTIGATOR})
 TRIAL_ROLES = frozenset({Role.LEAD_INVESTIGATOR, Role.MONITOR})
 GLOBAL_ROLES = frozenset({Role.DATA_MANAGER, Role.ADMINISTRATOR})
+#: Roles attached to a center (``Membership.site``) whatever trial the person works on:
+#: the national registry's staff. They see their center's registry records only.
+CENTER_ROLES = frozenset({Role.CENTER_ABSTRACTOR, Role.CENTER_INVESTIGATOR, Role.CENTER_STEWARD})
+#: Network-level roles on nothing in particular that see no row, only aggregates.
+NETWORK_ROLES = frozenset({Role.NETWORK_RESEARCHER})
 
 
 class Perm(StrEnum):
@@ -44,6 +53,13 @@ class Perm(StrEnum):
     CONFIGURE_TRIAL = "configure_trial"
     MANAGE_STAFF = "manage_staff"
     EXPORT = "export"
+    # the national registry (center roles); distinct from the trial permissions above so a
+    # center role never gains anything on trial data, and the reverse
+    VIEW_REGISTRY = "view_registry"  # the center's registry records
+    VIEW_REGISTRY_IDENTITY = "view_registry_identity"  # names and documents in the registry
+    EDIT_REGISTRY = "edit_registry"  # enter and correct registry records
+    IMPORT_REGISTRY = "import_registry"  # CSV / FHIR bulk import
+    VIEW_REGISTRY_AGGREGATES = "view_registry_aggregates"  # network-wide counts, no rows
 
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
@@ -83,7 +99,30 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.VIEW_DASHBOARD,
             Perm.RAISE_QUERY,
             Perm.LOCK_DATA,
+            Perm.VIEW_REGISTRY,
+            Perm.VIEW_REGISTRY_AGGREGATES,
         }
     ),
     Role.ADMINISTRATOR: frozenset({Perm.CONFIGURE_TRIAL, Perm.MANAGE_STAFF, Perm.VIEW_DASHBOARD}),
+    Role.CENTER_ABSTRACTOR: frozenset(
+        {Perm.VIEW_REGISTRY, Perm.VIEW_REGISTRY_IDENTITY, Perm.EDIT_REGISTRY, Perm.IMPORT_REGISTRY}
+    ),
+    Role.CENTER_INVESTIGATOR: frozenset(
+        {
+            Perm.VIEW_REGISTRY,
+            Perm.VIEW_REGISTRY_IDENTITY,
+            Perm.EDIT_REGISTRY,
+            Perm.VIEW_REGISTRY_AGGREGATES,
+        }
+    ),
+    Role.CENTER_STEWARD: frozenset(
+        {
+            Perm.VIEW_REGISTRY,
+            Perm.VIEW_REGISTRY_IDENTITY,
+            Perm.EDIT_REGISTRY,
+            Perm.IMPORT_REGISTRY,
+            Perm.VIEW_REGISTRY_AGGREGATES,
+        }
+    ),
+    Role.NETWORK_RESEARCHER: frozenset({Perm.VIEW_REGISTRY_AGGREGATES}),
 }

@@ -63,11 +63,13 @@ def patient_screen(request: HttpRequest, pk: int) -> HttpResponse:
     if version is None:
         return render(request, "patients/screening_form.html", context)
     domain = sel.as_domain(criteria)
-    form_kwargs = {
-        "patient": patient,
-        "criteria": domain,
-        "previous": latest.data if latest else None,
-    }
+    # the national registry's record of this person at this center pre-fills what the
+    # last screening does not say (with the source shown next to each answer)
+    from registry.prefill import screening_prefill
+
+    registry_record, prefill = screening_prefill(patient)
+    previous = {p.name: p.value for p in prefill} | (latest.data if latest else {})
+    form_kwargs = {"patient": patient, "criteria": domain, "previous": previous}
     if request.method == "POST":
         form = ScreeningForm(request.POST, **form_kwargs)
         if form.is_valid():
@@ -99,6 +101,12 @@ def patient_screen(request: HttpRequest, pk: int) -> HttpResponse:
                 request.user, Perm.EDIT_PATIENT, trial_site=patient.trial_site
             ),
             "criteria": criteria,
+            "registry_record": registry_record,
+            "registry_prefill": [
+                p
+                for p in prefill
+                if p.name in form.fields and not (latest and p.name in latest.data)
+            ],
         }
     )
     return render(request, "patients/screening_form.html", context)

@@ -130,6 +130,8 @@ def test_every_read_of_a_real_record_conforms(api_schema: Any, records: Any, coo
         operation = result.ok()
         if operation.method.upper() != "GET":
             continue
+        if operation.path.startswith("/api/v1/registry/"):
+            continue  # center-scoped: read as a center abstractor in tests/registry/test_schema.py
         segments = operation.path.strip("/").split("/")
         path_parameters = {}
         if "{id}" in segments:

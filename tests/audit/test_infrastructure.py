@@ -146,11 +146,12 @@ def test_pages_show_the_site_time_zone(
     assert "Asia/Shanghai" in client.get("/").content.decode()
 
 
-def test_seed_demo_refuses_with_debug_off_unless_forced(db, settings):
+def test_seed_demo_refuses_with_debug_off_unless_forced(db, settings, monkeypatch):
     from django.core.management import CommandError, call_command
 
     from sites.models import TrialSite
 
+    monkeypatch.setenv("DEMO_REGISTRY_PATIENTS", "10")  # a small registry demo
     settings.DEBUG = False
     with pytest.raises(CommandError, match="refuses to run with DEBUG off"):
         call_command("seed_demo", sites=1, patients_per_site=0, quiet_logins=True)
@@ -159,18 +160,22 @@ def test_seed_demo_refuses_with_debug_off_unless_forced(db, settings):
     assert TrialSite.objects.count() == 1
 
 
-def test_seed_demo_is_idempotent(db, settings):
+def test_seed_demo_is_idempotent(db, settings, monkeypatch):
     from django.core.management import call_command
 
-    settings.DEBUG = True
+    from registry.models import RegistryPatient
 
+    settings.DEBUG = True
+    monkeypatch.setenv("DEMO_REGISTRY_PATIENTS", "30")  # a small registry demo
     from patients.models import Patient
     from sites.models import Membership, TrialSite
 
     call_command("seed_demo", sites=3, patients_per_site=2, quiet_logins=True)
     counts = (TrialSite.objects.count(), Membership.objects.count(), Patient.objects.count())
     call_command("seed_demo", sites=3, patients_per_site=2, quiet_logins=True)
-    assert counts == (3, 4 + 6, 6)
+    # + one center abstractor per site and the network researcher (registry demo)
+    assert counts == (3, 4 + 6 + 3 + 1, 6)
+    assert RegistryPatient.objects.count() == 30
     assert (
         TrialSite.objects.count(),
         Membership.objects.count(),

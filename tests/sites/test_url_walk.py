@@ -83,6 +83,29 @@ SEGMENT_MODEL = {
     "procedures": "clinical.procedure",
     "concomitant-medications": "clinical.concomitantmedication",
 }
+#: Registry routes (web and API) name their models with these segments.
+REGISTRY_SEGMENT_MODEL = {
+    "patients": "registry.registrypatient",
+    "tumours": "registry.tumour",
+    "stagings": "registry.stagingrecord",
+    "pathology-reports": "registry.pathologyreport",
+    "genomic-tests": "registry.genomictest",
+    "variants": "registry.variant",
+    "fusions": "registry.fusion",
+    "copy-numbers": "registry.copynumberchange",
+    "imaging-studies": "registry.imagingstudy",
+    "lirads-observations": "registry.liradsobservation",
+    "treatments": "registry.treatment",
+    "follow-ups": "registry.followup",
+    "imports": "registry.importjob",
+}
+#: The entry form each registry ``<domain>`` route is walked with.
+REGISTRY_DOMAIN = {
+    "patients": "tumour",
+    "tumours": "staging",
+    "genomic-tests": "vcf",
+    "imaging-studies": "observation",
+}
 NAMED_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
 
 
@@ -150,7 +173,9 @@ def site_b_objects(patient_b: Any, trial_site_b: Any, coordinator_site_b: Any) -
     clinical["lab-results"].ae_proposal = "proposed"
     clinical["lab-results"].save()
     monitoring = monitoring_objects(patient_b, visit)
+    registry = registry_objects_at(trial_site_b.site)
     return {
+        **registry,
         **monitoring,
         "clinical.labresult": clinical["lab-results"],
         "clinical.vitalsigns": clinical["vital-signs"],
@@ -169,6 +194,21 @@ def site_b_objects(patient_b: Any, trial_site_b: Any, coordinator_site_b: Any) -
         "trial_sites.site": trial_site_b.site,
         "trial_sites.membership": Membership.objects.get(user=coordinator_site_b),
     }
+
+
+def registry_objects_at(site: Any) -> dict[str, Any]:
+    """One record of every registry model at ``site`` (a center of site B)."""
+    from registry.services import registry_patient_register
+    from sites.roles import Role
+    from tests.factories import MembershipFactory, UserFactory
+    from tests.registry.conftest import EXPAT_PATIENT
+    from tests.registry.helpers import center_records
+
+    abstractor = UserFactory(username="walk_abstractor_b")
+    MembershipFactory(user=abstractor, role=Role.CENTER_ABSTRACTOR, site=site, trial=None)
+    patient = registry_patient_register(site=site, acting_user=abstractor, **EXPAT_PATIENT)
+    records = center_records(patient, abstractor, tag="W")
+    return {f"registry.{type(obj).__name__.lower()}": obj for obj in records.values()}
 
 
 def concrete_urls(objects: dict[str, Any], shared: dict[str, Any]) -> list[tuple[str, str, bool]]:
@@ -204,7 +244,10 @@ def concrete_urls(objects: dict[str, Any], shared: dict[str, Any]) -> list[tuple
                     label = "patients.patient"
                 if label is None:
                     before = re.split(rf"<(?:\w+:)?{param}>", route)[0].rstrip("/").split("/")
-                    label = SEGMENT_MODEL.get(before[-1])
+                    in_registry = "registry" in before
+                    label = (REGISTRY_SEGMENT_MODEL if in_registry else SEGMENT_MODEL).get(
+                        before[-1]
+                    )
                     if label is None:
                         pytest.fail(f"{route}: add the segment {before[-1]!r} to SEGMENT_MODEL")
                 if label in objects:
@@ -215,6 +258,9 @@ def concrete_urls(objects: dict[str, Any], shared: dict[str, Any]) -> list[tuple
                     values[param] = "1"
             elif param == "form_code":
                 values[param] = "labs"
+            elif param == "domain":
+                segment = route.split("<")[0].rstrip("/").split("/")[-1]
+                values[param] = REGISTRY_DOMAIN[segment]
             elif param == "app_label":
                 values[param] = "patients"
             elif param == "version_id":
@@ -305,3 +351,25 @@ def test_identity_is_pseudonymised_for_lead_investigator(
     assert "张伟" not in client.get(f"/patients/{patient_a.pk}/").content.decode()
     client.force_login(monitor)  # monitors verify source data
     assert "张伟" in client.get(f"/patients/{patient_a.pk}/").content.decode()
+
+
+def test_center_abstractor_of_site_a_gets_404_for_site_b_everywhere(client, walk, trial_site_a):
+    """A registry role of center A, walking every route: every record of center B (its
+    registry records and its trial records alike) is a 404, and nothing 500s."""
+    from sites.roles import Role
+    from tests.factories import MembershipFactory, UserFactory
+
+    abstractor = UserFactory(username="walk_abstractor_a", is_staff=True)
+    MembershipFactory(
+        user=abstractor, role=Role.CENTER_ABSTRACTOR, site=trial_site_a.site, trial=None
+    )
+    client.force_login(abstractor)
+    checked = 0
+    for url, _name, targets_b in walk:
+        response = client.get(url)
+        assert response.status_code < 500, (url, response.status_code)
+        if targets_b:
+            final = client.get(url, follow=True)
+            assert final.status_code == 404, (url, response.status_code, final.status_code)
+            checked += 1
+    assert checked >= 20  # the registry pages, API routes and admin pages of center B

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from audit.context import audit_context
 from monitoring.demo import seed_monitoring
 from notifications.services import notifications_muted
+from registry.demo import seed_registry
 from trials.demo import DEMO_PASSWORD, DemoBuilder
 
 
@@ -44,6 +45,7 @@ class Command(BaseCommand):
         with audit_context(reason="Demo data", origin="shell"), notifications_muted():
             result = builder.build()
             seed_monitoring(result["trial"])
+            seed_registry(stdout=self.stdout)  # size: DEMO_REGISTRY_PATIENTS
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: trial {result['trial'].protocol_code}, "
