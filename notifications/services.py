@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -47,12 +47,15 @@ def notification_enqueue(
     context: dict[str, Any],
     trial: Any = None,
     trial_site: Any = None,
+    attachments: list[dict[str, str]] | None = None,
 ) -> list[OutboxMessage]:
     """Write one outbox row per (email, language) recipient, rendered in that language.
 
     ``template`` names ``templates/emails/<template>.txt``; its first line is the subject.
     Must be called inside the transaction of the change that causes the notification.
     Already-enqueued keys are skipped, so calling it twice has no further effect.
+    ``attachments`` (``{"filename", "content", "mimetype"}`` text files, e.g. an ``.ics``)
+    go with every message.
     """
     if _muted.get():
         return []
@@ -79,6 +82,7 @@ def notification_enqueue(
                     body=body.strip(),
                     trial=trial,
                     trial_site=trial_site,
+                    attachments=list(attachments or []),
                 )
         except IntegrityError:
             continue
@@ -116,9 +120,12 @@ def notification_deliver(*, message_id: int) -> bool:
             return False
         message.attempts += 1
         try:
-            send_mail(
+            email = EmailMessage(
                 message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.recipient]
             )
+            for item in message.attachments or []:
+                email.attach(item["filename"], item["content"], item.get("mimetype"))
+            email.send()
         except Exception as exc:
             message.last_error = str(exc)[:2000]
             if message.attempts >= MAX_ATTEMPTS:

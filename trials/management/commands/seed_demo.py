@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from audit.context import audit_context
 from notifications.services import notifications_muted
+from recruiting import demo as recruiting_demo
 from trials.demo import DEMO_PASSWORD, DemoBuilder
 
 
@@ -29,6 +30,7 @@ class Command(BaseCommand):
         # Demo history notifies nobody (no mails for years of made-up visits and SAEs).
         with audit_context(reason="Demo data", origin="shell"), notifications_muted():
             result = builder.build()
+            recruiting_demo.load(result["trial"])
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: trial {result['trial'].protocol_code}, "
