@@ -233,9 +233,9 @@ class Referral(models.Model):
     )
     language = models.CharField(_("preferred language"), max_length=10)
     full_name = EncryptedCharField(_("full name"), max_length=200)
-    phone = EncryptedCharField(_("phone"), max_length=40, blank=True, default="")
+    phone = EncryptedCharField(_("phone"), max_length=40, blank=True, null=True)
     email = EncryptedCharField(
-        _("email"), max_length=254, blank=True, default="", validators=[EmailValidator()]
+        _("email"), max_length=254, blank=True, null=True, validators=[EmailValidator()]
     )
     nationality = CountryField(_("nationality"))
     interpreter_needed = models.BooleanField(_("interpreter needed"), default=False)

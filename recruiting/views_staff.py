@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from audit.models import AccessLog
 from patients.forms import PatientForm
@@ -46,6 +45,18 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 def _referral(request: HttpRequest, pk: int) -> Referral:
     return get_visible_or_404(Referral, request.user, pk=pk)
+
+
+class _NotPost(Exception):
+    pass
+
+
+def _posted(request: HttpRequest, pk: int) -> Referral:
+    """The referral for an action: another site's is a 404 before anything else."""
+    referral = _referral(request, pk)
+    if request.method != "POST":
+        raise _NotPost
+    return referral
 
 
 def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -89,9 +100,11 @@ def _act(request: HttpRequest, referral: Referral, call: object, done: str) -> H
     return redirect("recruiting:referral", pk=referral.pk)
 
 
-@require_POST
 def referral_accept(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = _referral(request, pk)
+    try:
+        referral = _posted(request, pk)
+    except _NotPost:
+        return HttpResponseNotAllowed(["POST"])
     return _act(
         request,
         referral,
@@ -100,9 +113,11 @@ def referral_accept(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_POST
 def referral_propose(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = _referral(request, pk)
+    try:
+        referral = _posted(request, pk)
+    except _NotPost:
+        return HttpResponseNotAllowed(["POST"])
     form = ProposeForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -122,9 +137,11 @@ def referral_propose(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_POST
 def referral_decline(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = _referral(request, pk)
+    try:
+        referral = _posted(request, pk)
+    except _NotPost:
+        return HttpResponseNotAllowed(["POST"])
     form = DeclineForm(request.POST)
     reason = form.data.get("reason", "")
     return _act(

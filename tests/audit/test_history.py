@@ -9,10 +9,21 @@ from django.urls import reverse
 from audit.models import AccessLog
 from patients.models import Patient
 from patients.services import patient_update
+from recruiting.models import PrescreenEvent
 
-PROJECT_APPS = ("audit", "trials", "trial_sites", "patients", "notifications", "api", "exports")
+PROJECT_APPS = (
+    "audit",
+    "trials",
+    "trial_sites",
+    "patients",
+    "notifications",
+    "api",
+    "exports",
+    "recruiting",
+)
 # Append-only logs are the audit trail themselves: rows are inserted, never changed.
-APPEND_ONLY = {AccessLog}
+# Pre-screening tallies hold no personal data and are never changed either.
+APPEND_ONLY = {AccessLog, PrescreenEvent}
 
 
 def test_every_project_model_has_history() -> None:

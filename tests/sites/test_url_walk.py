@@ -31,6 +31,12 @@ PUBLIC = {
     "schema",
     "swagger-ui",
     "redoc",
+    # Public recruiting pages (no login by design: recruiting/views_public.py).
+    "recruiting:index",
+    "recruiting:trials",
+    "recruiting:trial",
+    "recruiting:prescreen",
+    "recruiting:book",
 }
 CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 
@@ -69,6 +75,7 @@ SEGMENT_MODEL = {
     "trial-sites": "trial_sites.trialsite",
     "tokens": "api.apitoken",
     "exports": "exports.exportjob",
+    "referrals": "recruiting.referral",
 }
 NAMED_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
 
@@ -128,7 +135,21 @@ def site_b_objects(patient_b: Any, trial_site_b: Any, coordinator_site_b: Any) -
         patient=patient_b, is_baseline=True, assessment_date=date(2026, 3, 1), method="CT"
     )
     lesion = Lesion.objects.create(patient=patient_b, code="T1", organ="liver", baseline_mm=30)
+    from recruiting.models import Referral
+
+    referral = Referral.objects.create(
+        trial_site=trial_site_b,
+        reference="R-WALK-0001",
+        requested_date=date(2026, 4, 7),
+        appointment_date=date(2026, 4, 7),
+        language="en",
+        full_name="Walk Person",
+        email="walk@example.org",
+        nationality="GB",
+        personal_information_consent_at="2026-03-01T10:00:00Z",
+    )
     return {
+        "recruiting.referral": referral,
         "patients.patient": patient_b,
         "patients.screening": screening,
         "patients.consent": consent,
@@ -190,6 +211,10 @@ def concrete_urls(objects: dict[str, Any], shared: dict[str, Any]) -> list[tuple
             elif param == "version_id":
                 obj = objects.get(model_label) or shared.get(model_label)
                 values[param] = str(obj.history.first().history_id) if obj is not None else "1"
+            elif param == "lang":
+                values[param] = "en"
+            elif param == "code":
+                values[param] = "CRYO"
             elif param in ("content_type_id", "id", "uidb64", "token", "url", "format", "chart"):
                 values[param] = {
                     "uidb64": "MQ",
