@@ -233,9 +233,13 @@ def _options(question: PrescreenQuestion, options: list[tuple[str, str, dict[str
 def load(trial: Trial) -> None:
     """Public page, clinics, plain-language criteria and questions of ``trial``."""
     TrialPublicPage.objects.get_or_create(trial=trial, defaults={"is_published": True, **PAGE})
-    for ts in TrialSite.objects.filter(trial=trial).select_related("site"):
+    trial_sites = list(TrialSite.objects.filter(trial=trial).select_related("site").order_by("pk"))
+    # The lead site (SH01 in the demo; else the trial's first site) is Dr Wang Peng's clinic.
+    lead_pk = next((ts.pk for ts in trial_sites if ts.site.code == "SH01"), None)
+    lead_pk = lead_pk or (trial_sites[0].pk if trial_sites else None)
+    for ts in trial_sites:
         city_zh, address_en, address_zh = CLINICS.get(ts.site.code, (ts.site.city, "", ""))
-        lead = ts.site.code == "SH01"
+        lead = ts.pk == lead_pk
         SiteClinic.objects.get_or_create(
             trial_site=ts,
             defaults={
