@@ -155,3 +155,11 @@ class ProposeForm(forms.Form):
         label=_("Proposed clinic day"), widget=forms.DateInput(attrs={"type": "date"})
     )
     reason = forms.CharField(label=_("Reason"), required=False)
+
+
+class CapacityForm(forms.Form):
+    daily_capacity = forms.IntegerField(
+        label=_("New appointment requests per clinic day"), min_value=0, max_value=100
+    )
+    weeks_ahead = forms.IntegerField(label=_("Weeks offered ahead"), min_value=1, max_value=12)
+    reason = forms.CharField(label=_("Reason for change"), max_length=1000)

@@ -24,6 +24,7 @@ from notifications.models import OutboxMessage
 from notifications.services import notification_enqueue
 from patients.models import Patient
 from patients.services import patient_register
+from patients.services.common import require_reason
 from sites.roles import Perm
 from sites.scoping import has_perm
 from trials.models import Trial
@@ -364,3 +365,28 @@ def referrals_purge(*, now: datetime.datetime | None = None) -> int:
             referral.delete()
             deleted += 1
     return deleted
+
+
+def clinic_set_capacity(
+    *,
+    clinic: SiteClinic,
+    daily_capacity: int,
+    weeks_ahead: int,
+    acting_user: Any,
+    reason: str | None,
+) -> SiteClinic:
+    """The site sets how many new requests a clinic day takes and how far ahead.
+
+    Lowering the capacity never cancels requests already made; it only stops new ones.
+    """
+    if not has_perm(acting_user, Perm.REGISTER_PATIENT, trial_site=clinic.trial_site):
+        raise PermissionDenied(_("Only the site's coordinators and investigators set this."))
+    reason = require_reason(reason)
+    with transaction.atomic(), audit_context(user=acting_user, reason=reason):
+        current = SiteClinic.objects.select_for_update().get(pk=clinic.pk)
+        current.daily_capacity = daily_capacity
+        current.weeks_ahead = weeks_ahead
+        current.full_clean()
+        current._change_reason = reason
+        current.save()
+    return current

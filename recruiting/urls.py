@@ -7,6 +7,7 @@ app_name = "recruiting"
 urlpatterns = [
     # Staff: the referral inbox (login required).
     path("inbox/", views_staff.inbox, name="inbox"),
+    path("clinics/<int:pk>/capacity/", views_staff.clinic_capacity, name="clinic_capacity"),
     path("referrals/<int:pk>/", views_staff.referral_detail, name="referral"),
     path("referrals/<int:pk>/accept/", views_staff.referral_accept, name="referral_accept"),
     path("referrals/<int:pk>/propose/", views_staff.referral_propose, name="referral_propose"),

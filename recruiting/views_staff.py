@@ -17,7 +17,7 @@ from sites.roles import Perm
 from sites.scoping import has_perm
 
 from . import selectors, services
-from .forms import DeclineForm, ProposeForm
+from .forms import CapacityForm, DeclineForm, ProposeForm
 from .models import Referral, SiteClinic
 
 STATUS_FILTERS = ("open", *Referral.Status.values)
@@ -32,10 +32,23 @@ def inbox(request: HttpRequest) -> HttpResponse:
     identity = {
         r.pk: has_perm(request.user, Perm.VIEW_IDENTITY, trial_site=r.trial_site) for r in referrals
     }
+    clinics = [
+        (
+            c,
+            CapacityForm(
+                initial={"daily_capacity": c.daily_capacity, "weeks_ahead": c.weeks_ahead}
+            ),
+        )
+        for c in SiteClinic.objects.visible_to(request.user)
+        .select_related("trial_site__site", "trial_site__trial")
+        .order_by("trial_site__pk")
+        if has_perm(request.user, Perm.REGISTER_PATIENT, trial_site=c.trial_site)
+    ]
     return render(
         request,
         "recruiting/inbox.html",
         {
+            "clinics": clinics,
             "referrals": [(r, identity[r.pk]) for r in referrals],
             "status": status,
             "filters": [("open", _("Open")), *Referral.Status.choices, ("all", _("All"))],
@@ -187,3 +200,30 @@ def referral_register(request: HttpRequest, pk: int) -> HttpResponse:
         "recruiting/register.html",
         {"form": form, "referral": referral, "show_confirm": show_confirm},
     )
+
+
+def clinic_capacity(request: HttpRequest, pk: int) -> HttpResponse:
+    clinic = get_visible_or_404(SiteClinic, request.user, pk=pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = CapacityForm(request.POST)
+    if form.is_valid():
+        try:
+            services.clinic_set_capacity(
+                clinic=clinic,
+                daily_capacity=form.cleaned_data["daily_capacity"],
+                weeks_ahead=form.cleaned_data["weeks_ahead"],
+                acting_user=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            for messages_ in exc.message_dict.values():
+                for m in messages_:
+                    messages.error(request, m)
+        else:
+            messages.success(request, _("Clinic capacity saved."))
+    else:
+        for errors in form.errors.values():
+            for m in errors:
+                messages.error(request, m)
+    return redirect("recruiting:inbox")

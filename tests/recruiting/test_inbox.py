@@ -180,3 +180,21 @@ def test_purge_runs_as_a_beat_job(settings):
     from recruiting.tasks import purge_referrals
 
     assert purge_referrals() == 0
+
+
+def test_the_site_sets_its_daily_capacity_with_a_reason(
+    client, clinic_a, coordinator_site_a, coordinator_site_b
+):
+    url = f"/recruiting/clinics/{clinic_a.pk}/capacity/"
+    client.force_login(coordinator_site_b)
+    assert (
+        client.post(url, {"daily_capacity": 9, "weeks_ahead": 4, "reason": "x"}).status_code == 404
+    )
+    client.force_login(coordinator_site_a)
+    client.post(url, {"daily_capacity": 9, "weeks_ahead": 6, "reason": ""})
+    clinic_a.refresh_from_db()
+    assert clinic_a.daily_capacity == 4  # no reason, no change
+    client.post(url, {"daily_capacity": 9, "weeks_ahead": 6, "reason": "Second doctor in clinic"})
+    clinic_a.refresh_from_db()
+    assert (clinic_a.daily_capacity, clinic_a.weeks_ahead) == (9, 6)
+    assert clinic_a.history.first().history_change_reason == "Second doctor in clinic"

@@ -76,6 +76,7 @@ SEGMENT_MODEL = {
     "tokens": "api.apitoken",
     "exports": "exports.exportjob",
     "referrals": "recruiting.referral",
+    "clinics": "recruiting.siteclinic",
     "consent-documents": "trials.consentdocument",
 }
 NAMED_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
