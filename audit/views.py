@@ -11,7 +11,16 @@ from django.utils.translation import gettext as _
 
 from sites.mixins import get_visible_or_404
 
-PROJECT_APPS = ("audit", "trials", "trial_sites", "patients", "notifications", "api", "exports")
+PROJECT_APPS = (
+    "audit",
+    "trials",
+    "trial_sites",
+    "patients",
+    "notifications",
+    "api",
+    "exports",
+    "recruiting",
+)
 MASK = "••••••"
 
 

@@ -273,6 +273,12 @@ class Referral(models.Model):
     def __str__(self) -> str:
         return self.reference
 
+    def identity_visible_to(self, user: object) -> bool:
+        from sites.roles import Perm
+        from sites.scoping import has_perm
+
+        return has_perm(user, Perm.VIEW_IDENTITY, trial_site=self.trial_site)
+
     @property
     def is_expatriate(self) -> bool:
         return bool(self.nationality) and self.nationality.code != "CN"

@@ -198,3 +198,15 @@ def test_the_site_sets_its_daily_capacity_with_a_reason(
     clinic_a.refresh_from_db()
     assert (clinic_a.daily_capacity, clinic_a.weeks_ahead) == (9, 6)
     assert clinic_a.history.first().history_change_reason == "Second doctor in clinic"
+
+
+def test_history_of_a_referral_is_shown_to_its_site_only(
+    client, referral_a, coordinator_site_a, coordinator_site_b
+):
+    client.force_login(coordinator_site_a)
+    client.post(f"/recruiting/referrals/{referral_a.pk}/accept/")
+    url = f"/history/recruiting.referral/{referral_a.pk}/"
+    html = client.get(url).content.decode()
+    assert "Appointment confirmed" in html  # the reason of the change
+    client.force_login(coordinator_site_b)
+    assert client.get(url).status_code == 404
