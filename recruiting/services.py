@@ -36,7 +36,8 @@ from .selectors import clinic_dates, record_language, site_today
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 
-def _new_reference() -> str:
+def new_reference() -> str:
+    """A reference number such as R-7KQ2-M9XD (also shown, unsaved, to honeypot bots)."""
     body = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
     return f"R-{body[:4]}-{body[4:]}"
 
@@ -190,7 +191,7 @@ def referral_request(
         )
         referral.full_clean(exclude=["reference", "patient", "decided_by"])
         for _attempt in range(5):
-            referral.reference = _new_reference()
+            referral.reference = new_reference()
             try:
                 with transaction.atomic():
                     referral.save()

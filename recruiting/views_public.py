@@ -9,7 +9,6 @@ the pre-screening form was submitted).
 from __future__ import annotations
 
 import datetime
-import secrets
 from typing import Any
 
 from django.conf import settings
@@ -271,7 +270,7 @@ def book(request: HttpRequest, lang: str, code: str) -> HttpResponse:
                 "recruiting/requested.html",
                 {
                     "page": page,
-                    "reference": f"R-{secrets.token_hex(2).upper()}-{secrets.token_hex(2).upper()}",
+                    "reference": services.new_reference(),
                 },
             )
         token = read_token(form.data.get("token", ""), page.trial_id)

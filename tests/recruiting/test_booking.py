@@ -123,7 +123,10 @@ def test_without_the_separate_consent_nothing_is_stored(client, public_trial, cl
 
 def test_honeypot_answers_like_a_success_and_stores_nothing(client, public_trial, clinic_a):
     response = booking(client, clinic_a, next_weekday(0), website="http://spam.example")
-    assert "Request received" in response.content.decode()
+    html = response.content.decode()
+    assert "Request received" in html
+    # A reference of the real shape: the bot cannot tell it was caught.
+    assert re.search(r'id="reference">R-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}<', html)
     assert Referral.objects.count() == 0 and OutboxMessage.objects.count() == 0
 
 
