@@ -58,7 +58,8 @@ bench: install
 	$(BIN)/python bench/bench_exports.py $(BENCH_EXPORT_ARGS)
 
 messages: install
-	DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=tests --ignore=monitoring
+	DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=tests --ignore=monitoring --ignore=recruiting --ignore=clinical --ignore=registry
+	for app in monitoring recruiting clinical registry; do (cd $$app && DEBUG=1 DJANGO_SETTINGS_MODULE=config.settings PYTHONPATH=.. ../$(BIN)/django-admin makemessages -l zh_Hans && DEBUG=1 DJANGO_SETTINGS_MODULE=config.settings PYTHONPATH=.. ../$(BIN)/django-admin compilemessages -l zh_Hans); done
 	DEBUG=1 $(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
 
 clean:

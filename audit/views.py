@@ -21,6 +21,7 @@ PROJECT_APPS = (
     "exports",
     "monitoring",
     "registry",
+    "recruiting",
 )
 MASK = "••••••"
 

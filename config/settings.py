@@ -46,6 +46,8 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # modeltranslation must come before the admin (it patches admin forms).
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -73,6 +75,7 @@ INSTALLED_APPS = [
     "monitoring",
     "clinical",
     "registry",
+    "recruiting",
 ]
 
 MIDDLEWARE = [
@@ -190,6 +193,28 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Public recruiting pages (recruiting/): the staff UI stays in LANGUAGES; the public pages
+# may offer more languages for expatriate patients. The language is in the URL
+# (/recruiting/<lang>/...), never in a cookie. Each code offered here needs its columns in
+# MODELTRANSLATION_LANGUAGES; the UI falls back to English where no catalogue exists.
+PUBLIC_LANGUAGE_NAMES = {
+    "en": "English",
+    "zh-hans": "简体中文",
+    "ja": "日本語",
+    "ko": "한국어",
+    "ru": "Русский",
+    "ar": "العربية",
+}
+RECRUITING_LANGUAGES = env.list("RECRUITING_LANGUAGES", default=["en", "zh-hans"])
+# Translated data (django-modeltranslation): one column per language for every public text.
+MODELTRANSLATION_LANGUAGES = tuple(PUBLIC_LANGUAGE_NAMES)
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
+# Referrals not converted into a registered patient are deleted this many days after
+# they were made (beat job recruiting.tasks.purge_referrals).
+REFERRAL_RETENTION_DAYS = env.int("REFERRAL_RETENTION_DAYS", default=90)
+# Public form posts allowed per client address per minute (Django cache; no Redis needed).
+RECRUITING_RATE_LIMIT_PER_MINUTE = env.int("RECRUITING_RATE_LIMIT_PER_MINUTE", default=5)
 USE_I18N = True
 USE_TZ = True
 # Stored in UTC; shown in the user's site time zone (sites.middleware).
@@ -288,6 +313,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "monitoring.tasks.query_digest",
         "schedule": crontab(hour=23, minute=0),
     },
+    "purge-referrals": {"task": "recruiting.tasks.purge_referrals", "schedule": 3600.0},
 }
 # How long a POST's Idempotency-Key is remembered (its encrypted response replayed).
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)

@@ -29,6 +29,7 @@ urlpatterns = [
     path("account/tokens/", api_views.token_list, name="api-tokens"),
     path("account/tokens/<int:pk>/revoke/", api_views.token_revoke, name="api-token-revoke"),
     path("api/", include("api.urls")),
+    path("recruiting/", include("recruiting.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]

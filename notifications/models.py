@@ -43,6 +43,8 @@ class OutboxMessage(models.Model):
     language = models.CharField(_("language"), max_length=10, default="en")
     subject = models.CharField(_("subject"), max_length=300)
     body = models.TextField(_("body"))
+    # Files sent with the message: [{"filename", "content", "mimetype"}] (text only, e.g. .ics).
+    attachments = models.JSONField(_("attachments"), default=list, blank=True)
     trial = models.ForeignKey(
         "trials.Trial", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

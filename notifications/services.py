@@ -48,12 +48,15 @@ def notification_enqueue(
     context: dict[str, Any],
     trial: Any = None,
     trial_site: Any = None,
+    attachments: list[dict[str, str]] | None = None,
 ) -> list[OutboxMessage]:
     """Write one outbox row per (email, language) recipient, rendered in that language.
 
     ``template`` names ``templates/emails/<template>.txt``; its first line is the subject.
     Must be called inside the transaction of the change that causes the notification.
     Already-enqueued keys are skipped, so calling it twice has no further effect.
+    ``attachments`` (``{"filename", "content", "mimetype"}`` text files, e.g. an ``.ics``)
+    go with every message.
     """
     if _muted.get():
         return []
@@ -80,6 +83,7 @@ def notification_enqueue(
                     body=body.strip(),
                     trial=trial,
                     trial_site=trial_site,
+                    attachments=list(attachments or []),
                 )
         except IntegrityError:
             continue
@@ -143,13 +147,16 @@ def _claim(message_id: int) -> OutboxMessage | None:
 
 
 def _send(message: OutboxMessage) -> None:
-    EmailMessage(
+    email = EmailMessage(
         message.subject,
         message.body,
         settings.DEFAULT_FROM_EMAIL,
         [message.recipient],
         headers={"Message-ID": message.message_id},
-    ).send()
+    )
+    for item in message.attachments or []:
+        email.attach(item["filename"], item["content"], item.get("mimetype"))
+    email.send()
 
 
 def _mark_sent(message: OutboxMessage) -> None:

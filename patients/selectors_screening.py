@@ -126,10 +126,19 @@ COUNT_KEYS: tuple[str, ...] = (
 )
 
 
+#: Conversion figures of the public recruiting pages (recruiting/): completed
+#: self pre-screenings (per trial; they name no site), appointment requests received
+#: and requests registered as patients.
+CONVERSION_KEYS: tuple[str, ...] = ("prescreened", "referred", "referred_registered")
+
+
 @dataclass
 class SiteRow:
     trial_site: TrialSite
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_KEYS, 0))
+    referrals: dict[str, int] = field(
+        default_factory=lambda: {"referred": 0, "referred_registered": 0}
+    )
 
 
 @dataclass
@@ -145,6 +154,7 @@ class ScreeningLog:
     rows: list[SiteRow]
     totals: dict[str, int]
     failures: list[FailureRow]
+    conversion: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CONVERSION_KEYS, 0))
 
 
 def _range(prefix: str, date_from: datetime.date | None, date_to: datetime.date | None) -> Q:
@@ -237,7 +247,36 @@ def screening_log(
             totals[key] += row.counts[key]
 
     failures = _failure_breakdown(sites=sites, screenings=screenings, is_latest=is_latest)
-    return ScreeningLog(rows=list(rows.values()), totals=totals, failures=failures)
+    conversion = _conversion(rows=rows, sites=sites, date_from=date_from, date_to=date_to)
+    return ScreeningLog(
+        rows=list(rows.values()), totals=totals, failures=failures, conversion=conversion
+    )
+
+
+def _conversion(
+    *,
+    rows: dict[int, SiteRow],
+    sites: QuerySet[TrialSite],
+    date_from: datetime.date | None,
+    date_to: datetime.date | None,
+) -> dict[str, int]:
+    """Pre-screenings, referrals and referrals registered as patients (queries 6-7)."""
+    # recruiting/ builds on patients/; imported here so the dependency stays one-way
+    # when the modules load.
+    from recruiting.models import PrescreenEvent
+    from recruiting.selectors import referral_counts
+
+    out = dict.fromkeys(CONVERSION_KEYS, 0)
+    per_site = referral_counts(trial_site_ids=list(rows), date_from=date_from, date_to=date_to)
+    for pk, counts in per_site.items():
+        if pk in rows:
+            rows[pk].referrals.update(counts)
+            out["referred"] += counts["referred"]
+            out["referred_registered"] += counts["referred_registered"]
+    out["prescreened"] = PrescreenEvent.objects.filter(
+        _range("day", date_from, date_to), trial__in=sites.values("trial")
+    ).count()
+    return out
 
 
 def _failure_breakdown(

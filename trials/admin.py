@@ -10,6 +10,7 @@ from sites.scoping import has_perm
 
 from .models import (
     Arm,
+    ConsentDocument,
     ConsentVersion,
     Intervention,
     ProtocolVersion,
@@ -133,3 +134,42 @@ class VisitDefinitionAdmin(ScopedAdmin):
 
 # Eligibility criteria: their admin (rule edited as validated JSON) lives in its own module.
 from . import admin_criteria  # noqa: E402, F401
+
+
+class ConsentDocumentForm(forms.ModelForm):
+    class Meta:
+        model = ConsentDocument
+        fields = (
+            "consent_version",
+            "document_version",
+            "file",
+            "ethics_approval_ref",
+            "approved_on",
+        )
+
+
+@admin.register(ConsentDocument)
+class ConsentDocumentAdmin(ScopedAdmin):
+    """Upload only: a document once approved and signed on is never replaced; a corrected
+    one is a new document version."""
+
+    form = ConsentDocumentForm
+    list_display = ("consent_version", "document_version", "approved_on", "sha256")
+    readonly_fields = ("sha256",)
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
+        from .services import consent_document_upload
+
+        data = form.cleaned_data
+        saved = consent_document_upload(
+            consent_version=data["consent_version"],
+            file=data["file"],
+            document_version=data["document_version"],
+            ethics_approval_ref=data["ethics_approval_ref"],
+            approved_on=data["approved_on"],
+            acting_user=request.user,
+        )
+        obj.pk = saved.pk

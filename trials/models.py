@@ -524,3 +524,17 @@ class VisitDefinition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} – {self.name}"
+
+
+from .consent_documents import ConsentDocument  # noqa: E402 - registered with this app
+
+__all__ = [
+    "Arm",
+    "ConsentDocument",
+    "ConsentVersion",
+    "EligibilityCriterion",
+    "Intervention",
+    "ProtocolVersion",
+    "Trial",
+    "VisitDefinition",
+]

@@ -85,3 +85,64 @@ def criteria_load_defaults(*, protocol_version: ProtocolVersion, acting_user: An
             obj.save()
             created += 1
     return created
+
+
+def consent_document_upload(
+    *,
+    consent_version: Any,
+    file: Any,
+    document_version: str,
+    ethics_approval_ref: str,
+    approved_on: Any,
+    acting_user: Any,
+    reason: str | None = None,
+) -> Any:
+    """Store the ethics-approved PDF of ``consent_version`` with its SHA-256."""
+    import hashlib
+
+    from .consent_documents import ConsentDocument
+
+    if acting_user is not None and not has_perm(
+        acting_user, Perm.CONFIGURE_TRIAL, trial=consent_version.trial
+    ):
+        raise PermissionDenied(_("You may not configure this trial."))
+    errors: dict[str, list[str]] = {}
+    content = b"".join(file.chunks()) if hasattr(file, "chunks") else file.read()
+    if not content.startswith(b"%PDF-"):
+        errors["file"] = [_("Upload the approved document as a PDF file.")]
+    if not (document_version or "").strip():
+        errors["document_version"] = [_("Enter the document version.")]
+    if not (ethics_approval_ref or "").strip():
+        errors["ethics_approval_ref"] = [_("Enter the ethics approval reference.")]
+    if ConsentDocument.objects.filter(
+        consent_version=consent_version, document_version=(document_version or "").strip()
+    ).exists():
+        errors["document_version"] = [_("This version already has a document of that version.")]
+    if errors:
+        raise ValidationError(errors)
+    if hasattr(file, "seek"):
+        file.seek(0)
+    with transaction.atomic(), audit_context(user=acting_user, reason=reason or _("Upload")):
+        document = ConsentDocument(
+            consent_version=consent_version,
+            document_version=document_version.strip(),
+            ethics_approval_ref=ethics_approval_ref.strip(),
+            approved_on=approved_on,
+            sha256=hashlib.sha256(content).hexdigest(),
+        )
+        document.file.save(
+            f"{consent_version.pk}-{document.document_version}.pdf", file, save=False
+        )
+        document.save()
+    return document
+
+
+def consent_document_for(*, consent_version: Any, on_date: Any) -> Any:
+    """The latest document of the version approved on or before ``on_date``."""
+    from .consent_documents import ConsentDocument
+
+    return (
+        ConsentDocument.objects.filter(consent_version=consent_version, approved_on__lte=on_date)
+        .order_by("-approved_on", "-pk")
+        .first()
+    )

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from sites.mixins import get_visible_or_404
@@ -26,3 +26,17 @@ def trial_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "trial_sites": selectors.trial_sites_with_counts(trial=trial, user=request.user),
         },
     )
+
+
+def consent_document(request: HttpRequest, pk: int) -> FileResponse:
+    """The approved consent PDF, inline so it can be read and printed from the consent form."""
+    from .consent_documents import ConsentDocument
+
+    document = get_visible_or_404(ConsentDocument, request.user, pk=pk)
+    try:
+        handle = document.file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404 from None
+    response = FileResponse(handle, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="consent-{document.document_version}.pdf"'
+    return response

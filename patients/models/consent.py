@@ -23,6 +23,19 @@ class Consent(models.Model):
         related_name="consents",
         verbose_name=_("consent version"),
     )
+    # The document signed (issue 16): the approved PDF of the version and its hash at
+    # signing, so a later re-upload can never change what the record says was signed.
+    consent_document = models.ForeignKey(
+        "trials.ConsentDocument",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="consents",
+        verbose_name=_("document signed"),
+    )
+    consent_document_sha256 = models.CharField(
+        _("SHA-256 of the document signed"), max_length=64, blank=True
+    )
     language = models.CharField(_("language of the consent discussion"), max_length=5)
     consented_at = models.DateTimeField(_("consented at"))
     interpreter_used = models.BooleanField(_("qualified interpreter used"), default=False)

@@ -27,6 +27,7 @@ from sites.roles import Perm
 from sites.scoping import has_perm
 from trials.choices import Language
 from trials.models import ConsentVersion
+from trials.services import consent_document_for
 
 from ..models import Consent, Patient
 from .registration import patient_set_status
@@ -219,12 +220,17 @@ def consent_record(
         if errors:
             raise ValidationError(errors)
 
+        # The document signed: the version's approved PDF in effect that day (its language
+        # is the version's), named with its hash in the consent record.
+        document = consent_document_for(consent_version=consent_version, on_date=on)
         first = locked.status == Patient.Status.ELIGIBLE
         why = reason or (_("Informed consent") if first else _("Re-consent"))
         with audit_context(user=acting_user, reason=why):
             consent = Consent(
                 patient=locked,
                 consent_version=consent_version,
+                consent_document=document,
+                consent_document_sha256=document.sha256 if document else "",
                 language=language,
                 consented_at=consented_at,
                 interpreter_used=interpreter_used,

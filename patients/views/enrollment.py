@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from sites.mixins import get_visible_or_404, require_perm
 from sites.roles import Perm
+from trials.consent_documents import ConsentDocument
 
 from ..forms_enroll import (
     ConsentForm,
@@ -65,6 +66,11 @@ def consent_create(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "patient": patient,
             "previous": previous,
+            "documents": ConsentDocument.objects.filter(
+                consent_version__trial_id=patient.trial_site.trial_id
+            )
+            .select_related("consent_version")
+            .order_by("consent_version__language", "-approved_on"),
             "title": (_("Re-consent of %(subject)s") if previous else _("Consent of %(subject)s"))
             % {"subject": patient.subject_id},
         },

@@ -1,28 +1,30 @@
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.urls import reverse
 
 from api.models import IdempotencyRecord
 from audit.models import AccessLog
 from patients.models import Patient
 from patients.services import patient_update
+from recruiting.models import PrescreenEvent
 
-PROJECT_APPS = (
-    "audit",
-    "trials",
-    "trial_sites",
-    "patients",
-    "notifications",
-    "api",
-    "exports",
-    "monitoring",
+# Every app of this repository (not third-party ones): a new app is covered the day it is
+# added, without anyone remembering to list it here.
+PROJECT_APPS = tuple(
+    config.label
+    for config in apps.get_app_configs()
+    if Path(config.path).resolve().is_relative_to(Path(settings.BASE_DIR).resolve())
+    and ".venv" not in Path(config.path).parts
 )
 # Append-only logs are the audit trail themselves: rows are inserted, never changed.
-APPEND_ONLY = {AccessLog}
+# Pre-screening tallies hold no personal data and are never changed either.
+APPEND_ONLY = {AccessLog, PrescreenEvent}
 # Explicit exemptions, each with its reason. Nothing else may lack history.
 NO_HISTORY = {
     # A retry cache holding an (encrypted) copy of a response, purged after

@@ -33,6 +33,12 @@ PUBLIC = {
     "schema",
     "swagger-ui",
     "redoc",
+    # Public recruiting pages (no login by design: recruiting/views_public.py).
+    "recruiting:index",
+    "recruiting:trials",
+    "recruiting:trial",
+    "recruiting:prescreen",
+    "recruiting:book",
 }
 CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 
@@ -82,6 +88,9 @@ SEGMENT_MODEL = {
     "exposures": "clinical.exposure",
     "procedures": "clinical.procedure",
     "concomitant-medications": "clinical.concomitantmedication",
+    "referrals": "recruiting.referral",
+    "clinics": "recruiting.siteclinic",
+    "consent-documents": "trials.consentdocument",
 }
 #: Registry routes (web and API) name their models with these segments.
 REGISTRY_SEGMENT_MODEL = {
@@ -174,7 +183,21 @@ def site_b_objects(patient_b: Any, trial_site_b: Any, coordinator_site_b: Any) -
     clinical["lab-results"].save()
     monitoring = monitoring_objects(patient_b, visit)
     registry = registry_objects_at(trial_site_b.site)
+    from recruiting.models import Referral
+
+    referral = Referral.objects.create(
+        trial_site=trial_site_b,
+        reference="R-WALK-0001",
+        requested_date=date(2026, 4, 7),
+        appointment_date=date(2026, 4, 7),
+        language="en",
+        full_name="Walk Person",
+        email="walk@example.org",
+        nationality="GB",
+        personal_information_consent_at="2026-03-01T10:00:00Z",
+    )
     return {
+        "recruiting.referral": referral,
         **registry,
         **monitoring,
         "clinical.labresult": clinical["lab-results"],
@@ -266,6 +289,10 @@ def concrete_urls(objects: dict[str, Any], shared: dict[str, Any]) -> list[tuple
             elif param == "version_id":
                 obj = objects.get(model_label) or shared.get(model_label)
                 values[param] = str(obj.history.first().history_id) if obj is not None else "1"
+            elif param == "lang":
+                values[param] = "en"
+            elif param == "code":
+                values[param] = "CRYO"
             elif param in ("content_type_id", "id", "uidb64", "token", "url", "format", "chart"):
                 values[param] = {
                     "uidb64": "MQ",

@@ -9,6 +9,7 @@ from audit.context import audit_context
 from monitoring.demo import seed_monitoring
 from notifications.services import notifications_muted
 from registry.demo import seed_registry
+from recruiting import demo as recruiting_demo
 from trials.demo import DEMO_PASSWORD, DemoBuilder
 
 
@@ -46,6 +47,7 @@ class Command(BaseCommand):
             result = builder.build()
             seed_monitoring(result["trial"])
             seed_registry(stdout=self.stdout)  # size: DEMO_REGISTRY_PATIENTS
+            recruiting_demo.load(result["trial"])
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: trial {result['trial'].protocol_code}, "

@@ -1,0 +1,1 @@
+"""Public recruiting: trial finder, self pre-screening, appointment requests, referrals."""
