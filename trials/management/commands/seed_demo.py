@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from audit.context import audit_context
 from monitoring.demo import seed_monitoring
 from notifications.services import notifications_muted
-from registry.demo import seed_registry
 from recruiting import demo as recruiting_demo
+from registry.demo import seed_registry
 from trials.demo import DEMO_PASSWORD, DemoBuilder
 
 
