@@ -20,7 +20,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from api.base import IdempotentCreateMixin, ScopedViewSetMixin
+from api.base import IdempotentCreateMixin, KeysetPagination, ScopedViewSetMixin
 from api.docs import IDEMPOTENCY_PARAM
 from sites.mixins import require_perm
 from sites.roles import Perm
@@ -84,9 +84,11 @@ def causality_dict(rows: list[dict[str, Any]] | None) -> dict[int, str] | None:
 
 
 class PatientRecordViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    """Base of the patient-record endpoints: scoped, JSON in, paginated out."""
+    """Base of the patient-record endpoints: scoped, JSON in, paginated out by keyset
+    (``api.pagination.KeysetPagination``: the large lists)."""
 
     parser_classes = [JSONParser]
+    pagination_class = KeysetPagination
 
     def optimize(self, qs: Any) -> Any:
         return qs.select_related("patient__trial_site__site")
@@ -366,7 +368,7 @@ class LesionViewSet(PatientRecordViewSet):
     serializer_class = records.LesionSerializer
     filterset_class = records.LesionFilter
     ordering_fields = ["code", "id"]
-    ordering = ["patient", "code"]
+    ordering = ["patient", "code", "id"]
 
 
 # --------------------------------------------------------------------------------------
