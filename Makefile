@@ -19,8 +19,11 @@ run: install
 	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C to stop)"
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
+# pytest-xdist: one worker per core (PYTEST_WORKERS=0 runs in one process). Each worker
+# has its own test database (test_<name>_gw0, ...) and its own cache key prefix.
+PYTEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 worker: install
 	$(BIN)/celery -A config worker --beat --loglevel=info

@@ -130,6 +130,9 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if TESTING and REDIS_URL and env.str("PYTEST_XDIST_WORKER", default=""):
+    # pytest-xdist: each worker has its own test database, so its own cache keys too
+    CACHES["default"]["KEY_PREFIX"] += "-" + env.str("PYTEST_XDIST_WORKER")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
