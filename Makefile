@@ -14,9 +14,11 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
+	@echo "== 1/3 database: apply migrations"
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	@echo "== 2/3 demo data: 20 sites, 200 patients through the real services (seed_demo)"
 	DEBUG=1 $(BIN)/python manage.py seed_demo
-	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C to stop)"
+	@echo "== 3/3 serving on http://127.0.0.1:8000 (Ctrl-C to stop)"
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # pytest-xdist: one worker per core (PYTEST_WORKERS=0 runs in one process). Each worker
