@@ -38,9 +38,16 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Every benchmark runs (each prints its "name: measured, baseline, ratio" goal lines);
+# the target fails if any of them failed. `make bench BENCH_PATIENTS=100000` for 100k.
+BENCH_PATIENTS ?= 10000
 bench: install
-	$(BIN)/python bench/bench_dashboard.py $(BENCH_ARGS)
-	$(BIN)/python bench/bench_exports.py $(BENCH_EXPORT_ARGS)
+	@status=0; \
+	$(BIN)/python bench/bench_dashboard.py --patients $(BENCH_PATIENTS) $(BENCH_ARGS) || status=1; \
+	$(BIN)/python bench/bench_lists.py --patients $(BENCH_PATIENTS) $(BENCH_LIST_ARGS) || status=1; \
+	$(BIN)/python bench/bench_writes.py $(BENCH_WRITE_ARGS) || status=1; \
+	$(BIN)/python bench/bench_exports.py --patients $$(( $(BENCH_PATIENTS) / 2 )) $(BENCH_EXPORT_ARGS) || status=1; \
+	exit $$status
 
 messages: install
 	DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=tests

@@ -83,6 +83,10 @@ def causality_dict(rows: list[dict[str, Any]] | None) -> dict[int, str] | None:
     return {row["intervention"]: row["relatedness"] for row in rows}
 
 
+#: The patient's encrypted identity (``patients.models.Patient``).
+IDENTITY_FIELDS = ("full_name", "phone", "email", "id_document_number")
+
+
 class PatientRecordViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Base of the patient-record endpoints: scoped, JSON in, paginated out by keyset
     (``api.pagination.KeysetPagination``: the large lists)."""
@@ -92,6 +96,14 @@ class PatientRecordViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
     def optimize(self, qs: Any) -> Any:
         return qs.select_related("patient__trial_site__site")
+
+    def get_queryset(self) -> Any:
+        qs = super().get_queryset()
+        if self.action == "list":
+            # A list row names the patient by subject id only: their encrypted identity is
+            # neither loaded nor decrypted (four Fernet decryptions per row otherwise).
+            qs = qs.defer(*(f"patient__{field}" for field in IDENTITY_FIELDS))
+        return qs
 
     def context(self) -> dict[str, Any]:
         return {"request": self.request}

@@ -22,11 +22,11 @@ def response_recompute(*, patient: Patient, acting_user: Any = None) -> Response
     Called in the same transaction as any change to imaging, enrollment, death or
     last-known-alive dates. Returns None for a patient who is not enrolled.
     """
-    fresh = enrolled_patients(patient.trial_site.trial).filter(pk=patient.pk).first()
+    trial = patient.trial_site.trial  # loaded once: the fresh copy's would be one query more
+    fresh = enrolled_patients(trial).filter(pk=patient.pk).first()
     if fresh is None:
         return None
     record = patient_record(fresh)
-    trial = fresh.trial_site.trial
     settings = response_settings(
         {
             "response_criteria": "irecist" if trial.response_criteria == "irecist" else "recist11",

@@ -142,3 +142,19 @@ def test_above_the_limit_the_count_is_the_planners_estimate(
     assert body["count_is_estimate"] is True
     assert isinstance(body["count"], int) and body["count"] >= 4  # at least what it saw
     assert len(body["results"]) == 2 and body["next"]
+
+
+def test_record_lists_neither_read_nor_decrypt_the_patients_identity(
+    api_for, coordinator_site_a, visits
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api = api_for(coordinator_site_a)
+    with CaptureQueriesContext(connection) as ctx:
+        body = api.get("/api/v1/visits/?page_size=3").json()
+    assert body["results"][0]["subject_id"]
+    sql = " ".join(q["sql"] for q in ctx.captured_queries)
+    assert '"patients_visit"' in sql
+    for column in ("full_name", "id_document_number", "phone", "email"):
+        assert f'"patients_patient"."{column}"' not in sql, column
