@@ -21,6 +21,7 @@ from django.utils import timezone
 from audit.context import audit_context
 from patients.models import Patient
 from patients.services import patient_register
+from patients.services.response import response_recompute_deferred
 from sites.models import Membership, Site, TrialSite
 from sites.roles import Role
 
@@ -340,7 +341,8 @@ class DemoBuilder:
                     patient = patient_register(
                         trial_site=ts, acting_user=crc, confirm_duplicate=True, **data
                     )
-                PatientJourney(self, patient, crc, scenario, start, rng).run()
+                with response_recompute_deferred():  # one recomputation per journey
+                    PatientJourney(self, patient, crc, scenario, start, rng).run()
                 created += 1
         return created
 
