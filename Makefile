@@ -34,13 +34,18 @@ lock-upgrade: $(BIN)/uv
 	$(UV_COMPILE) --upgrade
 
 run: install
+	@echo "== 1/3 database: apply migrations"
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	@echo "== 2/3 demo data: 20 sites, 200 patients through the real services (seed_demo)"
 	DEBUG=1 $(BIN)/python manage.py seed_demo
-	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C to stop)"
+	@echo "== 3/3 serving on http://127.0.0.1:8000 (Ctrl-C to stop)"
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
+# pytest-xdist: one worker per core (PYTEST_WORKERS=0 runs in one process). Each worker
+# has its own test database (test_<name>_gw0, ...) and its own cache key prefix.
+PYTEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 worker: install
 	$(BIN)/celery -A config worker --beat --loglevel=info
@@ -53,9 +58,16 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Every benchmark runs (each prints its "name: measured, baseline, ratio" goal lines);
+# the target fails if any of them failed. `make bench BENCH_PATIENTS=100000` for 100k.
+BENCH_PATIENTS ?= 10000
 bench: install
-	$(BIN)/python bench/bench_dashboard.py $(BENCH_ARGS)
-	$(BIN)/python bench/bench_exports.py $(BENCH_EXPORT_ARGS)
+	@status=0; \
+	$(BIN)/python bench/bench_dashboard.py --patients $(BENCH_PATIENTS) $(BENCH_ARGS) || status=1; \
+	$(BIN)/python bench/bench_lists.py --patients $(BENCH_PATIENTS) $(BENCH_LIST_ARGS) || status=1; \
+	$(BIN)/python bench/bench_writes.py $(BENCH_WRITE_ARGS) || status=1; \
+	$(BIN)/python bench/bench_exports.py --patients $$(( $(BENCH_PATIENTS) / 2 )) $(BENCH_EXPORT_ARGS) || status=1; \
+	exit $$status
 
 messages: install
 	DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=tests --ignore=monitoring --ignore=recruiting --ignore=clinical --ignore=registry

@@ -18,13 +18,15 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, pagination, serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .models import IdempotencyRecord
+from .pagination import KeysetPagination, Pagination
 
 IDEMPOTENCY_HEADER = "HTTP_IDEMPOTENCY_KEY"
+__all__ = ["KeysetPagination", "Pagination"]  # settings name api.base.Pagination
 
 
 def _no_login_redirect(view: Any) -> Any:
@@ -60,12 +62,6 @@ class ScopedViewSetMixin(ApiViewMixin):
         if (self.lookup_url_kwarg or self.lookup_field) in kwargs:
             self.get_object()
         return super().http_method_not_allowed(request, *args, **kwargs)
-
-
-class Pagination(pagination.PageNumberPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 def django_errors(exc: DjangoValidationError) -> dict[str, list[str]]:

@@ -3,7 +3,7 @@
 Seeds two trials into a SEPARATE, throw-away database (SQLite: a temporary file;
 PostgreSQL when ``DATABASE_URL`` points at one: a database ``bench_exports`` on the same
 server, created and dropped by this script): one with ``--patients`` patients (default
-5,000) and one with a fifth of them. Each patient has a screening, a consent, an
+5,000) and one with a tenth of them. Each patient has a screening, a consent, an
 enrollment, 12 visits (the past ones submitted: a second history row with a reason),
 3 adverse events with causality for 3 treatments, ~10 tumour assessments (a baseline
 and 9 follow-ups) with 3 lesions measured at each, and a response summary; every record
@@ -14,7 +14,9 @@ resident set size belongs to that export alone) and prints rows/s, file size, th
 Python heap during the export (``tracemalloc``, measured in a second run because tracing
 slows Python down) and the peak resident set size of the process during the export
 (``VmHWM`` after resetting it; ``resource.getrusage`` elsewhere). Memory that stays
-the same for 5x the patients is what "streaming" means.
+the same for 10x the patients is what "streaming" means: the goal lines compare the
+peak RSS of each export for 10x the patients with the smaller trial's (ODM goal: at
+most +10%, i.e. a ratio <= 1.10).
 
 Usage:  python bench/bench_exports.py [--patients 5000] [--sites 20] [--keep]
 """
@@ -38,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import common  # bench/common.py (this folder is on sys.path when run as a script)
+from ratios import Goals
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -526,8 +529,8 @@ def main() -> int:
         print(json.dumps(run_one(args.run[0], args.run[1], args.trace)))
         return 0
 
-    if args.patients < 10 or not 1 <= args.sites <= 99:
-        parser.error("need --patients >= 10 and --sites 1..99")
+    if args.patients < 20 or not 1 <= args.sites <= 99:
+        parser.error("need --patients >= 20 and --sites 1..99")
     url, cleanup, label = prepare_database()
     media = tempfile.mkdtemp(prefix="hbtrials-bench-media-")
     setup_django(url, media)
@@ -539,7 +542,7 @@ def main() -> int:
 
     try:
         call_command("migrate", verbosity=0)
-        small_n = max(1, args.patients // 5)
+        small_n = max(1, args.patients // 10)
         seeder = Seeder(sites=args.sites, seed=args.seed)
         t0 = time.perf_counter()
         sites = seeder.sites()
@@ -589,12 +592,23 @@ def main() -> int:
                     f"{mb(timed['rss_before_kb'] * 1024):>10}"
                 )
         print()
+        goals = Goals()
+        for kind, limit in (("csv", float("inf")), ("odm", 1.10)):
+            large, small = results[(kind, args.patients)][0], results[(kind, small_n)][0]
+            goals.ratio(
+                f"{kind}_peak_rss_10x_patients" + (" (no goal set)" if kind == "csv" else ""),
+                large["rss_max_kb"] * 1024,
+                small["rss_max_kb"] * 1024,
+                limit=limit,
+                unit="MB",
+            )
+        print()
         print(
             "rows = CSV data rows / ODM history rows read; py peak = tracemalloc peak during "
             "the export (second run); peak RSS = the process's peak resident size during the "
             "export (VmHWM reset before it), RSS before = resident size before it started."
         )
-        return 0
+        return 1 if goals.failed() else 0
     finally:
         shutil.rmtree(media, ignore_errors=True)
         if args.keep:

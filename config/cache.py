@@ -103,7 +103,23 @@ class ResilientRedisCache(RedisCache):
     delete_many = _tolerant(None)(RedisCache.delete_many)
     has_key = _tolerant(False)(RedisCache.has_key)
     incr = _tolerant(reraise_value_error=True)(RedisCache.incr)
-    clear = _tolerant(False)(RedisCache.clear)
+
+    @_tolerant(False)
+    def clear(self) -> bool:
+        """Delete this cache's keys only (its ``KEY_PREFIX``), not the whole Redis
+        database: the Celery broker's queues may live in the same database, and so may
+        another process's cache (a test worker under pytest-xdist, another deployment)."""
+        client = self._cache.get_client(write=True)
+        # make_key gives "<prefix>:<version>:<key>" (":<version>:<key>" without a prefix)
+        batch: list[bytes] = []
+        for key in client.scan_iter(match=f"{_glob_escape(self.key_prefix)}:*", count=1000):
+            batch.append(key)
+            if len(batch) >= 1000:
+                client.delete(*batch)
+                batch = []
+        if batch:
+            client.delete(*batch)
+        return True
 
 
 def reset_down_state() -> None:
@@ -112,3 +128,7 @@ def reset_down_state() -> None:
         _down_until.clear()
         for fallback in _fallbacks.values():
             fallback.clear()
+
+
+def _glob_escape(text: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[]\\" else c for c in text)

@@ -157,6 +157,10 @@ else:
             "LOCATION": "throttle",
         },
     }
+if TESTING and REDIS_URL and env.str("PYTEST_XDIST_WORKER", default=""):
+    # pytest-xdist: each worker has its own test database, so its own cache keys too
+    for _alias in CACHES.values():
+        _alias["KEY_PREFIX"] += "-" + env.str("PYTEST_XDIST_WORKER")
 
 AUTHENTICATION_BACKENDS = [
     # First: refuses any password check (login, admin, unblinding) while locked out.

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import datetime
 import random
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,6 +21,7 @@ from django.utils import timezone
 from audit.context import audit_context
 from patients.models import Patient
 from patients.services import patient_register
+from patients.services.response import response_recompute_deferred
 from sites.models import Membership, Site, TrialSite
 from sites.roles import Role
 
@@ -102,7 +104,16 @@ def resident_id(rng: random.Random, birth: datetime.date) -> str:
 
 
 class DemoBuilder:
-    def __init__(self, *, sites: int, patients_per_site: int, seed: int = 20261123) -> None:
+    def __init__(
+        self,
+        *,
+        sites: int,
+        patients_per_site: int,
+        seed: int = 20261123,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        self.progress = progress or (lambda message: None)
+        self.started = time.monotonic()
         self.enrolled_at_site: dict[int, int] = {}
         self.site_count = min(sites, len(SITES))
         self.patients_per_site = patients_per_site
@@ -269,12 +280,21 @@ class DemoBuilder:
                     ts.principal_investigator = pi
                     ts.save()
 
+    def say(self, message: str) -> None:
+        """Progress for the person waiting (``seed_demo`` prints it with the time so far)."""
+        self.progress(f"[{time.monotonic() - self.started:5.1f} s] {message}")
+
     def patients(self, trial_sites: list[TrialSite]) -> int:
         created = 0
         today = timezone.localdate()
         for n, ts in enumerate(trial_sites):
             crc = Membership.objects.filter(trial_site=ts, role=Role.COORDINATOR).first().user
             existing = Patient.objects.filter(trial_site=ts).count()
+            if existing < self.patients_per_site:
+                self.say(
+                    f"site {n + 1}/{len(trial_sites)} {ts.site.code}: "
+                    f"{self.patients_per_site - existing} patients through their journeys"
+                )
             for k in range(existing, self.patients_per_site):
                 rng = random.Random(f"{ts.site.code}-{k}")
                 birth = today.replace(year=today.year - rng.randint(38, 74), day=1)
@@ -321,7 +341,8 @@ class DemoBuilder:
                     patient = patient_register(
                         trial_site=ts, acting_user=crc, confirm_duplicate=True, **data
                     )
-                PatientJourney(self, patient, crc, scenario, start, rng).run()
+                with response_recompute_deferred():  # one recomputation per journey
+                    PatientJourney(self, patient, crc, scenario, start, rng).run()
                 created += 1
         return created
 
@@ -378,12 +399,17 @@ class DemoBuilder:
 
     @transaction.atomic
     def build(self) -> dict:
+        self.say("trial, arms and protocol version")
         trial = self.trial()
+        self.say(f"{self.site_count} sites")
         trial_sites = self.sites(trial)
+        self.say("staff accounts and roles")
         self.staff(trial, trial_sites)
+        self.say("eligibility criteria, consent versions, visit schedule")
         self.protocol(trial)
         created = self.patients(trial_sites)
         __import__("clinical.demo", fromlist=["clinical_demo"]).clinical_demo(trial)  # above trials
+        self.say(f"{created} new patients")
         return {"trial": trial, "trial_sites": trial_sites, "patients_created": created}
 
 

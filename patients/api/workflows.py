@@ -19,7 +19,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.base import IdempotentCreateMixin, ScopedViewSetMixin
+from api.base import IdempotentCreateMixin, KeysetPagination, ScopedViewSetMixin
 from api.docs import IDEMPOTENCY_PARAM
 from api.parsers import DepthLimitedJSONParser as JSONParser
 from sites.mixins import require_perm
@@ -83,13 +83,27 @@ def causality_dict(rows: list[dict[str, Any]] | None) -> dict[int, str] | None:
     return {row["intervention"]: row["relatedness"] for row in rows}
 
 
+#: The patient's encrypted identity (``patients.models.Patient``).
+IDENTITY_FIELDS = ("full_name", "phone", "email", "id_document_number")
+
+
 class PatientRecordViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    """Base of the patient-record endpoints: scoped, JSON in, paginated out."""
+    """Base of the patient-record endpoints: scoped, JSON in, paginated out by keyset
+    (``api.pagination.KeysetPagination``: the large lists)."""
 
     parser_classes = [JSONParser]
+    pagination_class = KeysetPagination
 
     def optimize(self, qs: Any) -> Any:
         return qs.select_related("patient__trial_site__site")
+
+    def get_queryset(self) -> Any:
+        qs = super().get_queryset()
+        if self.action == "list":
+            # A list row names the patient by subject id only: their encrypted identity is
+            # neither loaded nor decrypted (four Fernet decryptions per row otherwise).
+            qs = qs.defer(*(f"patient__{field}" for field in IDENTITY_FIELDS))
+        return qs
 
     def context(self) -> dict[str, Any]:
         return {"request": self.request}
@@ -366,7 +380,7 @@ class LesionViewSet(PatientRecordViewSet):
     serializer_class = records.LesionSerializer
     filterset_class = records.LesionFilter
     ordering_fields = ["code", "id"]
-    ordering = ["patient", "code"]
+    ordering = ["patient", "code", "id"]
 
 
 # --------------------------------------------------------------------------------------

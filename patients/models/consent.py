@@ -67,6 +67,8 @@ class Consent(models.Model):
 
     class Meta:
         ordering = ["patient", "-consented_at"]
+        # the API list's default ordering (newest/oldest first, id breaking ties)
+        indexes = [models.Index(fields=["consented_at", "id"], name="consent_list_order")]
         verbose_name = _("consent")
         verbose_name_plural = _("consents")
 

@@ -38,6 +38,8 @@ class Enrollment(models.Model):
 
     class Meta:
         ordering = ["patient"]
+        # the API list's default ordering (newest/oldest first, id breaking ties)
+        indexes = [models.Index(fields=["enrolled_on", "id"], name="enrollment_list_order")]
         constraints = [
             # The database itself guarantees no two patients share a number or a slot.
             models.UniqueConstraint(

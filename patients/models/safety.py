@@ -99,6 +99,8 @@ class AdverseEvent(models.Model):
 
     class Meta:
         ordering = ["patient", "-onset_date"]
+        # the API list's default ordering (newest/oldest first, id breaking ties)
+        indexes = [models.Index(fields=["onset_date", "id"], name="adverse_event_list_order")]
         verbose_name = _("adverse event")
         verbose_name_plural = _("adverse events")
 

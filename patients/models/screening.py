@@ -46,6 +46,8 @@ class Screening(models.Model):
 
     class Meta:
         ordering = ["patient", "-created_at"]
+        # the API list's default ordering (newest/oldest first, id breaking ties)
+        indexes = [models.Index(fields=["screening_date", "id"], name="screening_list_order")]
         verbose_name = _("screening")
         verbose_name_plural = _("screenings")
 

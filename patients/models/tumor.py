@@ -87,6 +87,8 @@ class TumorAssessment(models.Model):
 
     class Meta:
         ordering = ["patient", "assessment_date", "pk"]
+        # the API list's default ordering (newest/oldest first, id breaking ties)
+        indexes = [models.Index(fields=["assessment_date", "id"], name="assessment_list_order")]
         constraints = [
             models.UniqueConstraint(
                 fields=["patient"],
@@ -138,6 +140,7 @@ class Lesion(models.Model):
 
     class Meta:
         ordering = ["patient", "code"]
+        indexes = [models.Index(fields=["patient", "code", "id"], name="lesion_list_order")]
         constraints = [
             models.UniqueConstraint(
                 fields=["patient", "code"], name="lesion_code_unique_per_patient"

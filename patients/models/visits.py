@@ -72,7 +72,11 @@ class Visit(models.Model):
 
     class Meta:
         ordering = ["patient", "scheduled_date", "pk"]
-        indexes = [models.Index(fields=["status", "scheduled_date"])]
+        indexes = [
+            models.Index(fields=["status", "scheduled_date"]),
+            # the API list's default ordering (id breaking ties)
+            models.Index(fields=["scheduled_date", "id"], name="visit_list_order"),
+        ]
         verbose_name = _("visit")
         verbose_name_plural = _("visits")
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.cache import cache
@@ -16,18 +19,43 @@ from trials.domain.analysis_settings import analysis_settings
 
 from ..models import Patient, ResponseSummary
 
+_deferred: contextvars.ContextVar[dict[int, tuple[Patient, Any]] | None] = contextvars.ContextVar(
+    "response_recompute_deferred", default=None
+)
+
+
+@contextmanager
+def response_recompute_deferred() -> Iterator[None]:
+    """For bulk loaders (the demo builder): inside, ``response_recompute`` only notes the
+    patient; on leaving, each noted patient is recomputed once, still inside the caller's
+    transaction. A patient's journey of twenty visits and scans then costs one
+    recomputation instead of thirty. Services never use this: they recompute at once."""
+    noted: dict[int, tuple[Patient, Any]] = {}
+    token = _deferred.set(noted)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    for patient, acting_user in noted.values():
+        response_recompute(patient=patient, acting_user=acting_user)
+
 
 def response_recompute(*, patient: Patient, acting_user: Any = None) -> ResponseSummary | None:
     """Recompute the patient's outcome with the analysis engine and store it.
 
     Called in the same transaction as any change to imaging, enrollment, death or
-    last-known-alive dates. Returns None for a patient who is not enrolled.
+    last-known-alive dates. Returns None for a patient who is not enrolled (and inside
+    ``response_recompute_deferred``, where the work is done on leaving it).
     """
-    fresh = enrolled_patients(patient.trial_site.trial).filter(pk=patient.pk).first()
+    noted = _deferred.get()
+    if noted is not None:
+        noted[patient.pk] = (patient, acting_user)
+        return None
+    trial = patient.trial_site.trial  # loaded once: the fresh copy's would be one query more
+    fresh = enrolled_patients(trial).filter(pk=patient.pk).first()
     if fresh is None:
         return None
     record = patient_record(fresh)
-    trial = fresh.trial_site.trial
     block = trial_settings(trial)  # the data cut's trial block: one reading of the settings
     outcome = patient_outcome(
         record,

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from audit.bulk import bulk_create_audited
 from audit.context import audit_context
 from audit.transitions import check_transition
 from notifications.clinical import visit_submitted_notify
@@ -150,16 +151,18 @@ def visit_schedule_generate(*, enrollment: Enrollment, acting_user: Any) -> list
                 ],
                 site.clinic_weekdays or [],
             )
-            visit = Visit(
-                patient=patient,
-                definition=definition,
-                target_date=plan.target,
-                window_start=plan.window_start,
-                window_end=plan.window_end,
-                scheduled_date=plan.scheduled,
+            created.append(
+                Visit(
+                    patient=patient,
+                    definition=definition,
+                    target_date=plan.target,
+                    window_start=plan.window_start,
+                    window_end=plan.window_end,
+                    scheduled_date=plan.scheduled,
+                )
             )
-            visit.save()
-            created.append(visit)
+        # one INSERT for the visits and one for their history rows, not two per visit
+        bulk_create_audited(created, acting_user=acting_user)
     return created
 
 

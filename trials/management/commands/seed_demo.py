@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.conf import settings
@@ -40,7 +41,9 @@ class Command(BaseCommand):
             self.stderr.write("--sites must be >= 1 and --patients-per-site >= 0")
             raise SystemExit(2)
         builder = DemoBuilder(
-            sites=options["sites"], patients_per_site=options["patients_per_site"]
+            sites=options["sites"],
+            patients_per_site=options["patients_per_site"],
+            progress=None if options["verbosity"] == 0 else self.stdout.write,
         )
         # Demo history notifies nobody (no mails for years of made-up visits and SAEs).
         with audit_context(reason="Demo data", origin="shell"), notifications_muted():
@@ -51,7 +54,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: trial {result['trial'].protocol_code}, "
-                f"{len(result['trial_sites'])} sites, {result['patients_created']} new patients."
+                f"{len(result['trial_sites'])} sites, {result['patients_created']} new patients "
+                f"({time.monotonic() - builder.started:.1f} s)."
             )
         )
         if options["quiet_logins"]:
