@@ -306,6 +306,12 @@ class AdverseEventForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         coded, other = data.get("ctcae_term"), data.get("other_specify")
+        legacy = (self.data.get("term") or "").strip()
+        if "ctcae_term" in data and coded is None and not other and legacy:
+            # An older client's free term that is not in the list: kept as uncoded text
+            # (safety tables show it under "Not coded"); the form itself never posts it.
+            data["other_specify"] = other = legacy[:200]
+            return data
         if "ctcae_term" in data and coded is None and not other:
             self.add_error("ctcae_term", _("Choose the CTCAE term."))
         if coded is not None and other:
