@@ -127,6 +127,18 @@ TARGETS: list[Target] = [
     Target("patients.tumorassessment", "patient", signable=True, extra_data=_visit_window),
     Target("patients.lesion", "patient"),
     Target("patients.lesionmeasurement", "assessment__patient"),
+    # Clinical data of the flagship protocol (clinical app). Linking a laboratory result to
+    # the adverse event it proposed is workflow bookkeeping, not a change of the result.
+    Target(
+        "clinical.labresult",
+        "patient",
+        system_fields=frozenset({"ae_proposal", "adverse_event"}),
+        extra_data=_visit_window,
+    ),
+    Target("clinical.vitalsigns", "patient", extra_data=_visit_window),
+    Target("clinical.exposure", "patient", signable=True),
+    Target("clinical.procedure", "patient", signable=True),
+    Target("clinical.concomitantmedication", "patient"),
 ]
 
 
