@@ -74,6 +74,10 @@ class VitalSignsSerializer(PatientRefMixin, serializers.ModelSerializer):
 
 
 class ExposureSerializer(PatientRefMixin, serializers.ModelSerializer):
+    route = serializers.CharField(
+        read_only=True, help_text="oral, iv or sc; empty when not recorded"
+    )
+
     class Meta:
         model = Exposure
         fields = [
