@@ -340,7 +340,12 @@ def referral_register_patient(
 
 def referrals_purge(*, now: datetime.datetime | None = None) -> int:
     """Delete referrals never converted into a patient once older than the retention
-    time, with the emails written to them (recipient and body are personal data)."""
+    time, with the emails written to them (recipient and body are personal data).
+
+    The history of those emails is part of the write-once audit trail (database triggers
+    refuse DELETE on every history table), so it is kept; encrypting the outbox's
+    recipient and body, so that what the trail keeps is not clear text, is open work
+    (README, "Public recruiting pages")."""
     now = now or timezone.now()
     cutoff = now - datetime.timedelta(days=settings.REFERRAL_RETENTION_DAYS)
     stale = list(
@@ -358,10 +363,8 @@ def referrals_purge(*, now: datetime.datetime | None = None) -> int:
             if referral is None:
                 continue
             messages = OutboxMessage.objects.filter(key__startswith=f"recruiting:referral:{pk}:")
-            OutboxMessage.history.filter(key__startswith=f"recruiting:referral:{pk}:").delete()
             for message in messages:
                 message.delete()
-            OutboxMessage.history.filter(key__startswith=f"recruiting:referral:{pk}:").delete()
             referral._change_reason = reason
             referral.delete()
             deleted += 1

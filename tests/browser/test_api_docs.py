@@ -32,6 +32,9 @@ def test_swagger_ui_renders_offline(page: Any, live_server: Any, coordinator_sit
     page.goto(f"{live_server.url}/api/docs/")
     page.wait_for_selector(".swagger-ui .opblock", timeout=30000)
     assert "Hepato-biliary trials API" in page.locator(".swagger-ui .title").inner_text()
+    # a large schema renders in several passes: wait for the operations checked below
+    for expected in ("/api/v1/patients/{id}/screen/", "/api/v1/trials/{id}/statistics/"):
+        page.wait_for_selector(f'.opblock-summary-path[data-path="{expected}"]', timeout=30000)
     paths = page.locator(".opblock-summary-path").all_inner_texts()
     for expected in (
         "/api/v1/patients/{id}/screen/",

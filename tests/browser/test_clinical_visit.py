@@ -9,6 +9,7 @@ import os
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from clinical.models import Exposure, LabReferenceRange, LabResult, PlannedRegimen
 from patients.models import AdverseEvent
@@ -103,7 +104,10 @@ def test_cycle_visit_with_labs_vitals_dose_reduction_and_proposed_ae(
     shot(page, "ae_term_search")
     page.fill("#id_ctcae_term", "Hypertension · 高血压 (10020772)")
     page.dispatch_event("#id_ctcae_term", "change")
-    assert "Systolic BP >=160" in page.locator('#grade-definitions dd[data-grade="3"]').inner_text()
+    # the grade text follows the chosen term (retried: the page's script updates it)
+    expect(page.locator('#grade-definitions dd[data-grade="3"]')).to_contain_text(
+        "Systolic BP >=160"
+    )
     record_ae(page, live_server, "Hypertension · 高血压 (10020772)", 3, day, "reduced", arm)
     hypertension = AdverseEvent.objects.get(ctcae_term__meddra_code="10020772")
 

@@ -161,7 +161,9 @@ def test_unconverted_referrals_are_deleted_after_the_retention_time(client, refe
     assert referrals_purge(now=later) == 1
     assert not Referral.objects.exists()
     assert not OutboxMessage.objects.filter(recipient="jane@example.org").exists()
-    assert not OutboxMessage.history.filter(recipient="jane@example.org").exists()
+    # the emails' history is the write-once audit trail: the purge never rewrites it
+    # (on PostgreSQL a trigger would refuse the DELETE and the job would fail every hour)
+    assert OutboxMessage.history.filter(recipient="jane@example.org", history_type="-").exists()
     # What history keeps of the deleted identity is encrypted, never clear text.
     rows = Referral.history.all()
     assert rows.filter(history_type="-").count() == 1

@@ -11,7 +11,8 @@ from patients.models import Enrollment, ResponseSummary
 from patients.services.response import response_recompute, response_recompute_deferred
 
 
-def test_seed_demo_prints_each_step_and_stores_outcomes_a_recompute_confirms(db):
+def test_seed_demo_prints_each_step_and_stores_outcomes_a_recompute_confirms(db, settings):
+    settings.DEBUG = True  # seed_demo refuses to run with DEBUG off
     out = StringIO()
     call_command("seed_demo", sites=2, patients_per_site=6, quiet_logins=True, stdout=out)
     text = out.getvalue()
