@@ -21,7 +21,7 @@ from django.utils import timezone
 from audit.context import audit_context
 from patients.models import Patient
 from patients.services import patient_register
-from patients.services.response import response_recompute_deferred
+from patients.services.response import response_recompute, response_recompute_deferred
 from sites.models import Membership, Site, TrialSite
 from sites.roles import Role
 
@@ -409,6 +409,13 @@ class DemoBuilder:
         self.protocol(trial)
         created = self.patients(trial_sites)
         __import__("clinical.demo", fromlist=["clinical_demo"]).clinical_demo(trial)  # above trials
+        # The clinical demo's procedures and lesion flags change outcomes after the
+        # journeys were recomputed: one last recomputation per enrolled patient.
+        with response_recompute_deferred():
+            for patient in Patient.objects.filter(
+                trial_site__trial=trial, enrollment__isnull=False
+            ).select_related("trial_site__trial"):
+                response_recompute(patient=patient)
         self.say(f"{created} new patients")
         return {"trial": trial, "trial_sites": trial_sites, "patients_created": created}
 

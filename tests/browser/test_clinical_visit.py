@@ -22,6 +22,17 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = os.environ.get("CLINICAL_SHOTS")
 
 
+@pytest.fixture
+def ctcae_terms(transactional_db):
+    """The shipped CTCAE terms. A data migration loads them, but a transactional test that
+    ran before this one in the same process (live server, PostgreSQL) truncated the table."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("patients.migrations.0006_load_ctcae_v5_terms").load(apps, None)
+
+
 def shot(page, name):
     if SHOTS:
         page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
@@ -40,7 +51,7 @@ def record_ae(page, live_server, term_label, grade, onset, action, interventions
 
 
 def test_cycle_visit_with_labs_vitals_dose_reduction_and_proposed_ae(
-    page, live_server, trial, patient_a, coordinator_site_a, trial_site_a
+    ctcae_terms, page, live_server, trial, patient_a, coordinator_site_a, trial_site_a
 ):
     protocol = setup_protocol(trial)
     enroll(patient_a, coordinator_site_a, protocol["arm"])
