@@ -468,13 +468,14 @@ def measure_trial(trial: Any, lead: Any) -> dict[str, dict[str, Any]]:
     page = reverse("trials:dashboard", args=[trial.pk])
     data = reverse("trials:dashboard_data", args=[trial.pk])
     statistics_invalidate(trial_id=trial.pk)
-    for label, url in (
-        ("dashboard page, cold", page),
-        ("dashboard page, warm", page),
-        ("data.json, warm", data),
+    for label, url, headers in (
+        ("dashboard page, cold", page, {}),
+        ("dashboard page, warm", page, {}),
+        ("data.json, warm", data, {}),
+        ("data.json, warm, gzip", data, {"accept-encoding": "gzip"}),
     ):
         with measured() as m:
-            response = client.get(url)
+            response = client.get(url, headers=headers)
         assert response.status_code == 200, (url, response.status_code)
         m["bytes"] = len(response.content)
         out[label] = m

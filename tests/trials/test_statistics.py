@@ -237,6 +237,7 @@ def test_fisher_10_of_31_vs_12_of_30():
         "odds_ratio",
         "odds_ratio_ci_lower",
         "odds_ratio_ci_upper",
+        "odds_ratio_kind",
         "sample_odds_ratio",
         "confidence",
         "method",
@@ -749,6 +750,7 @@ def test_odds_ratio_above_the_size_limit_is_the_stated_sample_alternative(monkey
         assert result.odds_ratio_ci_lower == pytest.approx(ci.low, rel=1e-12)
         assert result.odds_ratio_ci_upper == pytest.approx(ci.high, rel=1e-12)
         assert "Woolf" in result.method and "100" in result.method
+        assert result.odds_ratio_kind == "sample"
         small = compare_proportions(4, 10, 2, 10)  # under the limit: exact, says so
         assert "conditional maximum-likelihood" in small.method
     finally:

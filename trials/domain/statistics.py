@@ -482,11 +482,13 @@ class FisherResult:
     confidence: float
     method: str
     notes: tuple[str, ...] = ()
+    #: "conditional" (exact) or "sample" (ad/bc, Woolf CI: above ODDS_RATIO_EXACT_LIMIT)
+    odds_ratio_kind: str = "conditional"
 
     def to_dict(self) -> dict[str, Any]:
         """Keys: k1, n1, k2, n2, proportion1, proportion2 (Proportion dicts), p_value,
-        odds_ratio, odds_ratio_ci_lower, odds_ratio_ci_upper, sample_odds_ratio,
-        confidence, method, notes."""
+        odds_ratio, odds_ratio_ci_lower, odds_ratio_ci_upper, odds_ratio_kind,
+        sample_odds_ratio, confidence, method, notes."""
         return {
             "k1": self.k1,
             "n1": self.n1,
@@ -498,6 +500,7 @@ class FisherResult:
             "odds_ratio": self.odds_ratio,
             "odds_ratio_ci_lower": self.odds_ratio_ci_lower,
             "odds_ratio_ci_upper": self.odds_ratio_ci_upper,
+            "odds_ratio_kind": self.odds_ratio_kind,
             "sample_odds_ratio": self.sample_odds_ratio,
             "confidence": self.confidence,
             "method": self.method,
@@ -609,6 +612,7 @@ def compare_proportions(
         confidence=confidence,
         method=method,
         notes=tuple(notes),
+        odds_ratio_kind=kind,
     )
 
 
