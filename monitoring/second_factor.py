@@ -5,7 +5,8 @@ the password and the current code of the signer's confirmed authenticator app. A
 signing role enrols one device on ``/monitoring/second-factor/``: the page shows the
 ``otpauth://`` URI as a QR code drawn locally as SVG (``qrcode``'s SVG path factory,
 served by this app, no CDN) and the secret in base32 for manual entry; the device is
-confirmed by entering one code. Administrators see and remove devices in the admin
+confirmed by entering one code. Wrong codes are throttled (django-otp doubles the wait
+after each, ``OTP_TOTP_THROTTLE_FACTOR``) and a code is accepted once. Administrators see and remove devices in the admin
 (django-otp's own ``TOTPDevice`` admin); devices carry history (``monitoring/models``).
 """
 
@@ -48,6 +49,11 @@ def check_second_factor(*, user: Any, token: str) -> bool:
     token = (token or "").strip().replace(" ", "")
     if not token:
         raise ValidationError({"otp_token": [_("Enter the code of your authenticator app.")]})
+    allowed, _info = device.verify_is_allowed()
+    if not allowed:  # django-otp's throttling: each wrong code doubles the wait
+        raise ValidationError(
+            {"otp_token": [_("Too many wrong codes: wait a few seconds and try again.")]}
+        )
     if not device.verify_token(token):
         raise ValidationError({"otp_token": [_("The code is not correct or has expired.")]})
     return True

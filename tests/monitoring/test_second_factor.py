@@ -39,9 +39,22 @@ def test_off_by_default_the_password_is_enough(visit_a, signer):
 @pytest.fixture
 def second_factor_on(settings):
     settings.SIGNATURE_SECOND_FACTOR = True
+    return settings
+
+
+def test_wrong_codes_are_throttled(visit_a, signer, second_factor_on):
+    second_factor_on.OTP_TOTP_THROTTLE_FACTOR = 60  # a minute after one wrong code
+    device = TOTPDevice.objects.create(user=signer, name="app", confirmed=True)
+    wrong = f"{(int(code(device)) + 1) % 1_000_000:06d}"
+    with pytest.raises(ValidationError):
+        sign(signer, visit_a.patient, wrong)
+    with pytest.raises(ValidationError) as exc:  # right away: even the right code waits
+        sign(signer, visit_a.patient, code(device))
+    assert "wait" in " ".join(exc.value.message_dict["otp_token"])
 
 
 def test_on_signing_needs_an_enrolled_app_and_its_code(visit_a, signer, second_factor_on):
+    second_factor_on.OTP_TOTP_THROTTLE_FACTOR = 0  # throttling has its own test
     with pytest.raises(ValidationError) as exc:
         sign(signer, visit_a.patient, "123456")
     assert "otp_token" in exc.value.message_dict  # no device enrolled
@@ -77,7 +90,8 @@ def test_a_wrong_password_does_not_use_the_code_up(visit_a, signer, second_facto
     assert sign(signer, visit_a.patient, token).second_factor
 
 
-def test_enrolment_page_shows_a_local_svg_qr_and_confirms_with_a_code(client, signer):
+def test_enrolment_page_shows_a_local_svg_qr_and_confirms_with_a_code(client, signer, settings):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
     client.force_login(signer)
     page = client.get(reverse("monitoring:second_factor"))
     assert page.status_code == 200
