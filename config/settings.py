@@ -188,6 +188,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # authenticator app enrolled on /monitoring/second-factor/ (django-otp). Off by default.
 SIGNATURE_SECOND_FACTOR = env.bool("SIGNATURE_SECOND_FACTOR", default=False)
 OTP_TOTP_ISSUER = "HB Trials"
+# Only the signer ever sees the secret: the admin lists and removes devices, never shows
+# their key or QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
