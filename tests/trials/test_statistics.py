@@ -710,7 +710,7 @@ def _same(x, y, rel=1e-9):
     ],
 )
 def test_conditional_odds_ratio_equals_scipy(table):
-    from trials.domain.statistics import conditional_odds_ratio
+    from domain.statistics import conditional_odds_ratio
 
     estimate, low, high, kind = conditional_odds_ratio(*table)
     ref = _conditional_reference(*table)
@@ -724,7 +724,7 @@ def test_conditional_odds_ratio_equals_scipy(table):
 def test_conditional_odds_ratio_random_tables_equal_scipy():
     import random
 
-    from trials.domain.statistics import conditional_odds_ratio
+    from domain.statistics import conditional_odds_ratio
 
     rng = random.Random(17)
     for _ in range(25):
@@ -738,7 +738,7 @@ def test_conditional_odds_ratio_random_tables_equal_scipy():
 
 
 def test_odds_ratio_above_the_size_limit_is_the_stated_sample_alternative(monkeypatch):
-    from trials.domain import statistics as module
+    from domain import statistics as module
 
     monkeypatch.setattr(module, "ODDS_RATIO_EXACT_LIMIT", 100)
     module.conditional_odds_ratio.cache_clear()
