@@ -228,10 +228,14 @@ def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
 # ---------------------------------------------------------------------------
 
 
+_CANONICAL_BOR = {"".join(ch for ch in c if ch.isalnum()): c for c in BOR_CATEGORIES}
+
+
+@lru_cache(maxsize=256)
 def _normalise_bor(label: str) -> str:
     """Map a BOR label to one of BOR_CATEGORIES (case and punctuation insensitive)."""
     key = "".join(ch for ch in str(label).upper() if ch.isalnum())
-    canonical = {"".join(ch for ch in c if ch.isalnum()): c for c in BOR_CATEGORIES}
+    canonical = _CANONICAL_BOR
     if key not in canonical:
         raise ValueError(
             f"unknown best overall response {label!r}; expected one of {BOR_CATEGORIES}"
@@ -944,7 +948,7 @@ def kaplan_meier(
         std_err = survival * se_log
 
         if ci_method == "log":
-            z = float(stats.norm.ppf(0.5 + confidence / 2.0))
+            z = float(special.ndtri(0.5 + confidence / 2.0))  # = stats.norm.ppf
             lower = survival * np.exp(-z * se_log)
             upper = np.minimum(1.0, survival * np.exp(z * se_log))
         else:

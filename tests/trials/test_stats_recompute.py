@@ -131,8 +131,8 @@ def test_statistics_read_typed_columns_equal_to_the_stored_outcomes(
     # The statistics read only the keys they use, as typed columns; the values are the
     # stored outcome's own (timepoints and notes, which no figure uses, are not read),
     # and the figures equal those computed from the whole stored documents.
-    from patients.models import ResponseSummary
     from domain import analysis
+    from patients.models import ResponseSummary
 
     arm_a, arm_b = arms(trial)
     make_patient(trial_site_a, arm_a, changes=RESPONDER, death_day=200)
