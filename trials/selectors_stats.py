@@ -30,7 +30,7 @@ from datetime import date
 from typing import Any
 
 from django.core.cache import cache
-from django.db import models
+from django.db import connection, models
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast
 from django.http import Http404
@@ -151,6 +151,7 @@ OUTCOME_COLUMNS: dict[str, type[models.Field]] = {
 }
 #: Keys an older outcome may lack, where the engine's default differs from None.
 _ABSENT_WHEN_NULL = ("treated", "followups")
+_READ_KEYS = frozenset([*OUTCOME_COLUMNS, "problems"])
 
 
 def _outcomes(trial: Trial, site_codes: Sequence[str] | None) -> list[dict[str, Any]]:
@@ -165,6 +166,14 @@ def _outcomes(trial: Trial, site_codes: Sequence[str] | None) -> list[dict[str, 
     ).exclude(outcome={})
     if site_codes is not None:
         qs = qs.filter(patient__trial_site__site__code__in=list(site_codes))
+    qs = qs.order_by("patient__subject_id")
+    if connection.vendor != "postgresql":
+        # SQLite's ->> gives JSON text for nulls and 1/0 for booleans: read the
+        # documents there (development and tests), without the keys no figure uses.
+        return [
+            {k: v for k, v in o.items() if k in _READ_KEYS}
+            for o in qs.values_list("outcome", flat=True)
+        ]
     columns = {
         f"o_{key}": Cast(KeyTextTransform(key, "outcome"), field())
         for key, field in OUTCOME_COLUMNS.items()
@@ -172,7 +181,7 @@ def _outcomes(trial: Trial, site_codes: Sequence[str] | None) -> list[dict[str, 
     columns["o_problems"] = KeyTransform("problems", "outcome")
     keys = [*OUTCOME_COLUMNS, "problems"]
     out = []
-    for row in qs.order_by("patient__subject_id").annotate(**columns).values_list(*columns):
+    for row in qs.annotate(**columns).values_list(*columns):
         o = dict(zip(keys, row, strict=True))
         o["problems"] = o["problems"] or []
         for key in _ABSENT_WHEN_NULL:
