@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "clinical",
     "registry",
     "recruiting",
+    "research",
 ]
 
 MIDDLEWARE = [
@@ -431,3 +432,8 @@ LOGGING = {
     # django-axes logs every attempt at INFO; failures and lockouts are in the access log.
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Registry research (research/): disclosure control of aggregate results.
+RESEARCH_SMALL_CELL_THRESHOLD = env.int("RESEARCH_SMALL_CELL_THRESHOLD", default=5)
+RESEARCH_REPEAT_LIMIT = env.int("RESEARCH_REPEAT_LIMIT", default=7)  # variants of one query
+RESEARCH_REPEAT_WINDOW_DAYS = env.int("RESEARCH_REPEAT_WINDOW_DAYS", default=30)

@@ -26,6 +26,7 @@ urlpatterns = [
     path("exports/", include("exports.urls")),
     path("monitoring/", include("monitoring.urls")),
     path("registry/", include("registry.urls")),
+    path("research/", include("research.urls")),
     path("account/tokens/", api_views.token_list, name="api-tokens"),
     path("account/tokens/<int:pk>/revoke/", api_views.token_revoke, name="api-token-revoke"),
     path("api/", include("api.urls")),

@@ -91,6 +91,7 @@ SEGMENT_MODEL = {
     "referrals": "recruiting.referral",
     "clinics": "recruiting.siteclinic",
     "consent-documents": "trials.consentdocument",
+    "cohorts": "research.cohort",
 }
 #: Registry routes (web and API) name their models with these segments.
 REGISTRY_SEGMENT_MODEL = {
@@ -107,6 +108,7 @@ REGISTRY_SEGMENT_MODEL = {
     "treatments": "registry.treatment",
     "follow-ups": "registry.followup",
     "imports": "registry.importjob",
+    "cohorts": "research.cohort",
 }
 #: The entry form each registry ``<domain>`` route is walked with.
 REGISTRY_DOMAIN = {
