@@ -5,7 +5,7 @@ frequency matrix (genes × patients, OncoPrint style: aggregated to counts per g
 alteration kind for research roles); treatment sequences (the first three treatments in
 order, counted); Kaplan-Meier OS / RFS / PFS from a chosen anchor with log-rank and the
 Cox hazard ratio between two groups, by the trials' statistics engine
-(``trials.domain.statistics.kaplan_meier`` / ``logrank``, ``domain.survival``). Every count
+(``domain.statistics.kaplan_meier`` / ``logrank``, ``domain.survival``). Every count
 below the threshold is shown as ``< 5``; curves stop where fewer than the threshold remain
 at risk. Each query reads the registry in a fixed number of grouped queries (no per-patient
 query): see the README's scale section.
@@ -22,6 +22,7 @@ from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from domain.outcomes import outcomes
+from domain.statistics import kaplan_meier, logrank
 from domain.survival import cox_hazard_ratio
 from registry.models import (
     CopyNumberChange,
@@ -35,7 +36,6 @@ from registry.models import (
     Tumour,
     Variant,
 )
-from trials.domain.statistics import kaplan_meier, logrank
 
 from .disclosure import shown_or_hidden
 
