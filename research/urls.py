@@ -11,4 +11,6 @@ urlpatterns = [
     path("cohorts/<int:pk>/edit/", views.cohort_edit, name="cohort_edit"),
     path("cohorts/<int:pk>/analysis/", views.cohort_analysis, name="cohort_analysis"),
     path("queries/", views.query_log, name="queries"),
+    path("feasibility/", views.feasibility_list, name="feasibility"),
+    path("feasibility/<int:pk>/", views.feasibility_trial, name="feasibility_trial"),
 ]

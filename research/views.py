@@ -185,3 +185,57 @@ def query_log(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(username=user)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "research/query_log.html", {"page": page, "user_filter": user})
+
+
+def feasibility_list(request: HttpRequest) -> HttpResponse:
+    if not _may_use(request.user):
+        raise PermissionDenied
+    from trials.models import Trial
+
+    trials = Trial.objects.order_by("code")
+    return render(request, "research/feasibility_list.html", {"trials": trials})
+
+
+def feasibility_trial(request: HttpRequest, pk: int) -> HttpResponse:
+    """Trial feasibility on the registry: counts per center for sponsors, the candidates
+    of your own center with the reasons for center staff."""
+    from trials.models import Trial
+
+    from .feasibility import OUTCOMES, feasibility
+
+    if not _may_use(request.user):
+        raise PermissionDenied
+    trial = Trial.objects.filter(pk=pk).first()
+    if trial is None:
+        raise Http404
+    try:
+        result = feasibility(trial=trial, acting_user=request.user)
+    except svc.Throttled as exc:
+        return render(
+            request,
+            "research/feasibility.html",
+            {"trial": trial, "throttled": str(exc)},
+            status=429,
+        )
+    labels = {
+        "met": _("Eligible on registry data"),
+        "unknown": _("Possibly eligible (unknown criteria)"),
+        "excluded": _("Not eligible"),
+    }
+    counts = result.get("counts")
+    table = None
+    if counts:
+        centers = [c["key"] for c in counts["met"]["cells"]]
+        table = {
+            "header": [labels[o] for o in OUTCOMES],
+            "rows": [
+                (code, [counts[o]["cells"][i]["display"] for o in OUTCOMES])
+                for i, code in enumerate(centers)
+            ],
+            "total": [counts[o]["total"]["display"] for o in OUTCOMES],
+        }
+    return render(
+        request,
+        "research/feasibility.html",
+        {"trial": trial, "result": result, "table": table, "labels": labels},
+    )

@@ -18,6 +18,7 @@ from sites.roles import Perm
 from sites.scoping import has_perm
 
 from .. import cohorts as svc
+from .. import queries
 from ..models import Cohort, CohortQuery
 from . import serializers as s
 
@@ -94,6 +95,21 @@ class CohortViewSet(
         page = self.paginate_queryset(qs)
         data = RegistryPatientSerializer(page, many=True, context={"request": request}).data
         return self.get_paginated_response(data)
+
+    @extend_schema(request=None, responses={200: dict})
+    @action(detail=True, methods=["get"])
+    def analysis(self, request: Any, pk: Any = None) -> Response:
+        """Characterisation and Kaplan-Meier: ``?anchor=diagnosis|treatment|test``,
+        ``&endpoint=os|rfs|pfs``, ``&split=<cohort id>`` (inside vs outside it)."""
+        cohort = self.get_object()
+        if not svc.may_query_aggregates(request.user):
+            raise PermissionDenied
+        params = queries.AnalysisParams.from_query(request.query_params, user=request.user)
+        try:
+            result = queries.cohort_analysis(cohort=cohort, params=params, acting_user=request.user)
+        except svc.Throttled as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+        return Response(result)
 
     @extend_schema(request=s.CriteriaSerializer, responses={200: dict})
     @action(detail=False, methods=["post"], serializer_class=s.CriteriaSerializer)

@@ -35,6 +35,7 @@ EXPECTED = {
     "counts": (401, 403, 200, 200, 404, 200, 200, 200),
     "count": (401, 403, 400, 400, 403, 400, 400, 400),
     "rows": (401, 200, 200, 200, 404, 200, 403, 403),
+    "analysis": (401, 403, 200, 200, 404, 200, 200, 200),
 }
 
 
@@ -204,3 +205,30 @@ def test_list_query_count_is_pinned(researcher, api_for, django_assert_num_queri
     # token + user, memberships (scope), count, page of cohorts
     with django_assert_num_queries(4):
         assert len(client.get("/api/v1/registry/cohorts/").json()["results"]) == 3
+
+
+@pytest.mark.django_db
+def test_analysis_for_a_researcher_is_aggregated(network, researcher, api_for):
+    cohort = cohort_create(
+        name="iCCA", criteria={"type": "diagnosis", "category": ["icca"]}, acting_user=researcher
+    )
+    split = cohort_create(
+        name="fusion",
+        criteria={"type": "genomic", "alteration": "fusion", "gene": "FGFR2"},
+        acting_user=researcher,
+    )
+    body = (
+        api_for(researcher)
+        .get(f"/api/v1/registry/cohorts/{cohort.pk}/analysis/?endpoint=os&split={split.pk}")
+        .json()
+    )
+    assert body["characterisation"]["persons"] == "13"  # 14 iCCA records, one person twice
+    fgfr2 = next(
+        g for g in body["characterisation"]["alterations"]["genes"] if g["gene"] == "FGFR2"
+    )
+    assert fgfr2["altered"] == "10"
+    curves = body["survival"]["curves"]
+    assert [c["label"] for c in curves] == ["not fusion", "fusion"]
+    for curve in curves:
+        assert all(step["at_risk"] >= 5 for step in curve["steps"])
+    assert "own_center_alterations" not in body  # no row for a research role

@@ -92,6 +92,7 @@ SEGMENT_MODEL = {
     "clinics": "recruiting.siteclinic",
     "consent-documents": "trials.consentdocument",
     "cohorts": "research.cohort",
+    "feasibility": "trials.trial",
 }
 #: Registry routes (web and API) name their models with these segments.
 REGISTRY_SEGMENT_MODEL = {
