@@ -87,10 +87,14 @@ def seed(conn, patients: int, sites: list[int], rng: random.Random) -> int:
             [],
         )
         treat_rows, fu_rows = [], []
+        previous_site = sites[0]
         with cur.copy(f"COPY registry_registrypatient ({pcols}) FROM STDIN") as cp:
             for i in range(1, patients + 1):
                 person = i - 1 if i % 33 == 0 else i
                 site = rng.choice(sites)
+                if person != i:  # the same person, registered again at another center
+                    site = sites[(sites.index(previous_site) + 1) % len(sites)]
+                previous_site = site
                 cp.write_row(
                     (
                         i,

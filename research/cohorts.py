@@ -111,7 +111,7 @@ class Throttled(Exception):
         )
 
 
-def check_throttle(*, user: Any, tree: dict) -> None:
+def check_throttle(*, user: Any, tree: dict, kind: str = CohortQuery.Kind.COUNT) -> None:
     """Refuse a query whose shape (criteria without numbers and dates) this user already
     asked ``RESEARCH_REPEAT_LIMIT`` times in ``RESEARCH_REPEAT_WINDOW_DAYS`` with other
     values (an identical repeat is not a new question and is answered)."""
@@ -126,7 +126,7 @@ def check_throttle(*, user: Any, tree: dict) -> None:
     if recent.filter(criteria_hash=digest).exists():
         return
     if recent.values("criteria_hash").distinct().count() >= limit:
-        log_query(user=user, kind=CohortQuery.Kind.COUNT, tree=tree, result={}, throttled=True)
+        log_query(user=user, kind=kind, tree=tree, result={}, throttled=True)
         raise Throttled(limit, days)
 
 

@@ -3,9 +3,10 @@
 Primary suppression hides every count from 1 to ``threshold - 1``. Secondary suppression
 then makes sure no hidden cell can be recovered by arithmetic: when exactly one cell of a
 table is hidden while the total is shown, the total minus the shown cells would give it
-back, so the smallest other non-zero cell is hidden too; when no such cell exists, the
-total is hidden instead. A total below the threshold hides the whole table. Zero is
-shown (it identifies nobody), and a hidden value is never sent, only its label ``< 5``.
+back, so the smallest other non-zero cell is hidden too (shown as ``*``: it is not small,
+it is hidden to protect another); when no such cell exists, the total is hidden instead.
+A total below the threshold hides the whole table. Zero is shown (it identifies nobody),
+and a hidden value is never sent, only its label ``< 5`` (or ``*``).
 
 The total counts persons (a patient treated at two centers is one person, linked by the
 national pseudonym), so it can be lower than the sum of the cells; the rules above only
@@ -42,6 +43,9 @@ class Table:
         }
 
 
+COMPLEMENT = "*"
+
+
 def hidden_label(threshold: int) -> str:
     return f"< {threshold}"
 
@@ -52,6 +56,7 @@ def suppress(counts: dict[str, int], total: int, threshold: int) -> Table:
         raise ValueError("threshold must be at least 1")
     label = hidden_label(threshold)
     hidden = {k for k, n in counts.items() if 0 < n < threshold}
+    complement: set[str] = set()
     total_hidden = 0 < total < threshold
     if total_hidden:
         hidden |= {k for k, n in counts.items() if n > 0}
@@ -60,11 +65,15 @@ def suppress(counts: dict[str, int], total: int, threshold: int) -> Table:
             ((n, k) for k, n in counts.items() if k not in hidden and n > 0),
         )
         if candidates:
-            hidden.add(candidates[0][1])
+            complement.add(candidates[0][1])
         else:
             total_hidden = True
     cells = tuple(
-        Cell(k, None, label, True) if k in hidden else Cell(k, n, str(n), False)
+        Cell(k, None, label, True)
+        if k in hidden
+        else Cell(k, None, COMPLEMENT, True)
+        if k in complement
+        else Cell(k, n, str(n), False)
         for k, n in counts.items()
     )
     total_cell = (

@@ -123,13 +123,16 @@ def feasibility(*, trial: Any, acting_user: Any, on_date: datetime.date | None =
         raise PermissionDenied(_("You may not query the registry."))
     on_date = on_date or timezone.localdate()
     version, criteria = trial_criteria(trial, on_date)
-    result: dict[str, Any] = {"trial": trial.code, "version": str(version) if version else None}
+    result: dict[str, Any] = {
+        "trial": trial.protocol_code,
+        "version": str(version) if version else None,
+    }
     if version is None:
         result["note"] = _("The trial has no eligibility criteria in effect.")
         return result
-    tree = {"trial": trial.code, "protocol_version": str(version)}
+    tree = {"trial": trial.protocol_code, "protocol_version": str(version)}
     if may_count:
-        svc.check_throttle(user=acting_user, tree=tree)
+        svc.check_throttle(user=acting_user, tree=tree, kind=CohortQuery.Kind.FEASIBILITY)
         evaluated = evaluate_records(RegistryPatient.objects.all(), criteria, on_date)
     else:
         evaluated = evaluate_records(

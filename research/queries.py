@@ -37,7 +37,7 @@ def cohort_analysis(*, cohort: Cohort, params: AnalysisParams, acting_user: Any)
     tree = cohort.criteria
     if params.split is not None:
         tree = {"all": [cohort.criteria, params.split.criteria]}
-    svc.check_throttle(user=acting_user, tree=tree)
+    svc.check_throttle(user=acting_user, tree=tree, kind=CohortQuery.Kind.SURVIVAL)
     threshold = svc.threshold()
     patients = svc.matching_patients(cohort)
     if params.split is None:

@@ -192,7 +192,7 @@ def feasibility_list(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     from trials.models import Trial
 
-    trials = Trial.objects.order_by("code")
+    trials = Trial.objects.order_by("protocol_code")
     return render(request, "research/feasibility_list.html", {"trials": trials})
 
 

@@ -74,12 +74,12 @@ class CohortViewSet(
 
     @extend_schema(request=None, responses={200: dict})
     @action(detail=True, methods=["get"])
-    def counts(self, request: Any, pk: Any = None) -> Response:
+    def counts(self, request: Any, pk: Any = None, **kwargs: Any) -> Response:
         return self._counts(cohort=self.get_object())
 
     @extend_schema(request=None, responses={200: RegistryPatientSerializer(many=True)})
     @action(detail=True, methods=["get"])
-    def rows(self, request: Any, pk: Any = None) -> Response:
+    def rows(self, request: Any, pk: Any = None, **kwargs: Any) -> Response:
         """The cohort's records of your own center(s), row by row (center staff only)."""
         cohort = self.get_object()
         if not has_perm(request.user, Perm.VIEW_REGISTRY):
@@ -98,7 +98,7 @@ class CohortViewSet(
 
     @extend_schema(request=None, responses={200: dict})
     @action(detail=True, methods=["get"])
-    def analysis(self, request: Any, pk: Any = None) -> Response:
+    def analysis(self, request: Any, pk: Any = None, **kwargs: Any) -> Response:
         """Characterisation and Kaplan-Meier: ``?anchor=diagnosis|treatment|test``,
         ``&endpoint=os|rfs|pfs``, ``&split=<cohort id>`` (inside vs outside it)."""
         cohort = self.get_object()
@@ -113,7 +113,7 @@ class CohortViewSet(
 
     @extend_schema(request=s.CriteriaSerializer, responses={200: dict})
     @action(detail=False, methods=["post"], serializer_class=s.CriteriaSerializer)
-    def count(self, request: Any) -> Response:
+    def count(self, request: Any, **kwargs: Any) -> Response:
         if not svc.may_query_aggregates(request.user):
             raise PermissionDenied
         serializer = s.CriteriaSerializer(data=request.data)

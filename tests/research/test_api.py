@@ -159,7 +159,7 @@ def test_saved_cohort_is_versioned_with_history(researcher, api_for, shared_coho
 @pytest.mark.django_db
 def test_researcher_counts_never_carry_a_small_cell(network, researcher, api_for, shared_cohort):
     body = api_for(researcher).get(f"/api/v1/registry/cohorts/{shared_cohort.pk}/counts/").json()
-    assert {c["key"]: c["display"] for c in body["cells"]} == {"CA": "< 5", "CB": "< 5", "CC": "0"}
+    assert {c["key"]: c["display"] for c in body["cells"]} == {"CA": "*", "CB": "< 5", "CC": "0"}
     assert body["total"]["display"] == "9"
     assert all(c["count"] in (None, 0) for c in body["cells"])
 

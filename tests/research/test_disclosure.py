@@ -28,7 +28,8 @@ def test_a_single_hidden_cell_gets_a_complement_so_the_total_does_not_reveal_it(
     table = suppress(counts, 24, 5)
     cells = {c.key: c for c in table.cells}
     # without secondary suppression: 24 - 12 - 9 - 0 = 3 = B
-    assert cells["C"].suppressed and cells["C"].count is None  # the smallest other cell
+    # the smallest other cell, marked as hidden to protect another (it is not small)
+    assert cells["C"].suppressed and cells["C"].count is None and cells["C"].display == "*"
     assert not cells["A"].suppressed and cells["D"].display == "0"
     assert recoverable(table, counts) == []
 
