@@ -88,7 +88,7 @@ def test_a_data_manager_creates_a_two_arm_trial_on_one_page(client, data_manager
                     value = value.pk
                 if value is True:
                     value = "on"
-                if value not in (None, False):
+                if value is not None and value is not False:  # 0 is a value
                     data[row.add_prefix(name)] = value
         data[f"{fs.prefix}-TOTAL_FORMS"] = str(len(fs.initial_forms))
     arm_a = trial.arms.get(code="A")
