@@ -34,6 +34,9 @@ def test_data_manager_creates_a_two_arm_trial_through_the_ui(page, live_server, 
     page.goto(f"{live_server.url}/admin/trials/trial/add/")
     page.fill("#id_protocol_code", "UI-TWO-ARM")
     page.fill("#id_title", "Two-arm trial set up in the browser")
+    page.select_option("#id_phase", "2")
+    page.select_option("#id_design", "randomized")
+    page.fill("#id_planned_followup_months", "24")
     for n, (code, name) in enumerate((("A", "Cryoablation + lenvatinib"), ("B", "Lenvatinib"))):
         page.fill(f"#id_arms-{n}-code", code)
         page.fill(f"#id_arms-{n}-name", name)
@@ -50,7 +53,9 @@ def test_data_manager_creates_a_two_arm_trial_through_the_ui(page, live_server, 
     page.fill("#id_consent_versions-0-approved_on", "2026-01-01")
     page.fill("#id_consent_versions-0-effective_from", "2026-01-01")
     page.click("input[name=_continue]")
-    page.wait_for_selector("#id_interventions-0-name")
+    page.wait_for_selector("#id_interventions-0-name, .errornote")
+    errors = page.locator(".errorlist").all_inner_texts()
+    assert page.locator(".errornote").count() == 0, errors
 
     trial = Trial.objects.get(protocol_code="UI-TWO-ARM")
     assert sorted(trial.arms.values_list("code", flat=True)) == ["A", "B"]
@@ -66,7 +71,8 @@ def test_data_manager_creates_a_two_arm_trial_through_the_ui(page, live_server, 
     page.fill("#id_criteria-0-text", "ECOG performance status 0-1")
     page.fill("#id_criteria-0-rule", json.dumps(rule))
     page.click("input[name=_save]")
-    page.wait_for_selector(".messagelist .success")
+    page.wait_for_selector(".messagelist .success, .errornote")
+    assert page.locator(".errornote").count() == 0, page.locator(".errorlist").all_inner_texts()
 
     intervention = trial.interventions.get()
     assert list(intervention.arms.values_list("code", flat=True)) == ["A"]
