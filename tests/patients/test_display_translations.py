@@ -10,7 +10,8 @@ from patients.templatetags.enrollment_tags import stratum_display
 
 
 def test_stratum_key_reads_as_factor_names_and_levels():
-    assert stratum_display("ecog=1|site=SH01") == "Site SH01 · ECOG 1"
+    with translation.override("en"):
+        assert stratum_display("ecog=1|site=SH01") == "Site SH01 · ECOG 1"
     with translation.override("zh-hans"):
         assert stratum_display("ecog=1|site=SH01") == "中心 SH01 · ECOG 1"
     assert stratum_display("") == ""
