@@ -4,10 +4,11 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 
-from sites.admin_base import ScopedAdmin, StatusTransitionForm
+from sites.admin_base import ReasonForChangeForm, ScopedAdmin, StatusTransitionForm
 from sites.roles import Perm
 from sites.scoping import has_perm
 
+from .admin_setup import SETUP_INLINES
 from .models import (
     Arm,
     ConsentDocument,
@@ -32,6 +33,9 @@ class TrialAdmin(ScopedAdmin):
     list_display = ("protocol_code", "short_title", "phase", "design", "blinding", "status")
     list_filter = ("status", "design", "blinding", "phase")
     search_fields = ("protocol_code", "title", "nct_id", "chictr_id")
+    # Setup in one flow: arms, protocol versions, visits, consent versions, then
+    # interventions and criteria, on the trial's own page (trials/admin_setup.py).
+    inlines = SETUP_INLINES
 
     # The allocation parameters are for trial configurators only: a site role with
     # admin access must not learn the block sizes (the seed is never in a form at all).
@@ -65,7 +69,9 @@ class ArmAdmin(ScopedAdmin):
     list_filter = ("trial",)
 
 
-class InterventionForm(forms.ModelForm):
+class InterventionForm(ReasonForChangeForm):
+    # A reason-for-change form like every audited admin form: ScopedAdmin asks for
+    # ``change_reason`` when a saved intervention is edited (a plain ModelForm 500ed).
     class Meta:
         model = Intervention
         fields = ["trial", "arms", "kind", "name", "dose", "route", "schedule", "description"]

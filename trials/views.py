@@ -4,6 +4,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from sites.mixins import get_visible_or_404
+from sites.roles import Perm
+from sites.scoping import has_perm
 
 from . import selectors
 from .models import Trial
@@ -24,6 +26,7 @@ def trial_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "interventions": trial.interventions.prefetch_related("arms"),
             "versions": trial.protocol_versions.all(),
             "trial_sites": selectors.trial_sites_with_counts(trial=trial, user=request.user),
+            "can_configure": has_perm(request.user, Perm.CONFIGURE_TRIAL, trial=trial),
         },
     )
 
