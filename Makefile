@@ -50,9 +50,13 @@ test: install
 worker: install
 	$(BIN)/celery -A config worker --beat --loglevel=info
 
+# Style, architecture (import-linter contracts in pyproject.toml) and types (mypy with the
+# Django and DRF stubs, on the files listed in [tool.mypy]); README "Architecture".
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	TESTING=1 $(BIN)/mypy
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "registry",
     "recruiting",
     "research",
+    "demo",  # manage.py seed_demo (no models)
 ]
 
 MIDDLEWARE = [
@@ -305,12 +306,12 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULE: dict = {
     # 06:00 Asia/Shanghai (UTC+8, no daylight saving) = 22:00 UTC; each site's "today"
-    # is its own calendar day (notifications/sweeps.py).
+    # is its own calendar day (patients/sweeps.py).
     "daily-sweep": {
-        "task": "notifications.tasks.daily_sweep",
+        "task": "patients.tasks.daily_sweep",
         "schedule": crontab(hour=22, minute=0),
     },
-    "sae-escalate": {"task": "notifications.tasks.sae_escalate", "schedule": 900.0},
+    "sae-escalate": {"task": "patients.tasks.sae_escalate", "schedule": 900.0},
     "flush-outbox": {"task": "notifications.tasks.flush_outbox", "schedule": 60.0},
     "expire-exports": {"task": "exports.tasks.expire_exports", "schedule": 3600.0},
     # Retention (audit/retention.py): 03:00 and 03:30 Asia/Shanghai.

@@ -6,13 +6,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from sites.models import TrialSite
+from ui.widgets import DateInput
 
 from .models import Patient
 from .services import EDITABLE_FIELDS
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class PatientForm(forms.ModelForm):

@@ -12,6 +12,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from sites.models import TrialSite
+from ui.widgets import DateInput
 
 from .models import AdverseEvent, AdverseEventCausality, CtcaeTerm, Patient, Visit
 from .selectors_ctcae import (
@@ -21,13 +22,6 @@ from .selectors_ctcae import (
     ctcae_term_lookup,
 )
 from .services.safety import causality_field
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 def _reason_field(label: Any = None, help_text: Any = None) -> forms.CharField:

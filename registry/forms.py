@@ -9,6 +9,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from ui.widgets import DateInput
+
 from .models import (
     FollowUp,
     GenomicTest,
@@ -26,10 +28,6 @@ from .services.genomics import TEST_FIELDS
 from .services.imaging import OBSERVATION_FIELDS, STUDY_FIELDS
 from .services.pathology import FIELDS as PATHOLOGY_FIELDS
 from .services.patients import EDITABLE_FIELDS as PATIENT_FIELDS
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 def apply_errors(form: forms.BaseForm, exc: ValidationError) -> None:

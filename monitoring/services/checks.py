@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit.context import audit_context
+from audit.users import ActingUser
 from domain.eligibility import (
     FieldSpec,
     FieldType,
@@ -164,7 +165,7 @@ def edit_checks_run_record(
     return tally
 
 
-def edit_checks_run_trial(*, trial: Any, acting_user: Any = None) -> dict[str, int]:
+def edit_checks_run_trial(*, trial: Any, acting_user: ActingUser | None = None) -> dict[str, int]:
     """Run every active check of ``trial`` over all its records (button, command, task)."""
     tally: dict[str, int] = {}
     checks = list(EditCheck.objects.filter(trial=trial, active=True).select_related("target"))

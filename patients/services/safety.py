@@ -9,7 +9,6 @@ death related to the event, so it is fatal and serious with the criterion "death
 from __future__ import annotations
 
 import datetime
-import zoneinfo
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -71,11 +70,7 @@ def _data_collection_start(patient: Patient) -> tuple[datetime.date, str]:
     registration)."""
     first = patient.consents.order_by("consented_at").first()
     if first is not None:
-        try:
-            tz = zoneinfo.ZoneInfo(patient.trial_site.site.time_zone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            tz = datetime.UTC
-        return first.consented_at.astimezone(tz).date(), _("consent")
+        return patient.trial_site.site.local_date(first.consented_at), _("consent")
     return patient_registered_on(patient), _("registration")
 
 

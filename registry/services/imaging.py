@@ -5,6 +5,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from audit.users import ActingUser
+
 from ..dicom import DicomError, read_header
 from ..models import ImagingStudy, LiradsObservation, RegistryPatient
 from .clinical import _not_future
@@ -33,7 +35,7 @@ def study_rules(study: ImagingStudy) -> dict[str, list[str]]:
 def imaging_study_record(
     *,
     patient: RegistryPatient,
-    acting_user: Any,
+    acting_user: ActingUser,
     study: ImagingStudy | None = None,
     reason: str = "",
     header: dict[str, Any] | None = None,
@@ -59,7 +61,7 @@ def imaging_study_record(
 
 
 def imaging_study_from_dicom(
-    *, patient: RegistryPatient, content: bytes, acting_user: Any, dicomweb_url: str = ""
+    *, patient: RegistryPatient, content: bytes, acting_user: ActingUser, dicomweb_url: str = ""
 ) -> ImagingStudy:
     """Create the study from one DICOM file's header (pixels are read past, not kept)."""
     try:
@@ -76,7 +78,7 @@ def imaging_study_from_dicom(
 
 
 def lirads_observation_record(
-    *, study: ImagingStudy, acting_user: Any, **fields: Any
+    *, study: ImagingStudy, acting_user: ActingUser, **fields: Any
 ) -> LiradsObservation:
     def rules(o: LiradsObservation) -> dict[str, list[str]]:
         errors: dict[str, list[str]] = {}

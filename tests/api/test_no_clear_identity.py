@@ -8,10 +8,10 @@ import pytest
 from django.db import connection
 
 from audit.context import audit_context
+from demo.builder import DemoBuilder
 from notifications.services import notifications_muted
 from patients.models import Consent, Patient
 from tests.api.helpers_api import REGISTER
-from trials.demo import DemoBuilder
 
 
 def _secrets() -> set[str]:

@@ -7,10 +7,10 @@ import pytest
 from django.urls import reverse
 
 from notifications.models import OutboxMessage
-from notifications.sweeps import MISSED_REASON, visits_sweep
-from notifications.tasks import daily_sweep
 from patients.models import Visit
 from patients.services.visits import patient_local_today, visit_add_unscheduled, visit_submit
+from patients.sweeps import MISSED_REASON, visits_sweep
+from patients.tasks import daily_sweep
 from sites.roles import Role
 from tests.patients.helpers_visits import DAY, enroll, setup_protocol, submit_data, visit
 
@@ -160,8 +160,8 @@ def test_beat_schedule_runs_the_jobs():
     app.loader.import_default_modules()
     schedule = app.conf.beat_schedule
     expected = {
-        "daily-sweep": "notifications.tasks.daily_sweep",
-        "sae-escalate": "notifications.tasks.sae_escalate",
+        "daily-sweep": "patients.tasks.daily_sweep",
+        "sae-escalate": "patients.tasks.sae_escalate",
         "flush-outbox": "notifications.tasks.flush_outbox",
     }
     for name, task in expected.items():
@@ -171,7 +171,7 @@ def test_beat_schedule_runs_the_jobs():
     assert isinstance(sweep, crontab)
     assert sweep.hour == {22} and sweep.minute == {0}  # 06:00 Asia/Shanghai
     assert schedule["sae-escalate"]["schedule"] == 900.0
-    for task in ("notifications.tasks.daily_sweep", "notifications.tasks.sae_escalate"):
+    for task in ("patients.tasks.daily_sweep", "patients.tasks.sae_escalate"):
         assert app.tasks[task].acks_late and app.tasks[task].max_retries == 3
     assert "trials.tasks.recompute_trial_statistics" in app.tasks
 
