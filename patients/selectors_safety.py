@@ -9,8 +9,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
 
-from sites.roles import Perm
-from sites.scoping import has_perm
+from access import blinding
 from trials.domain import safety as rules
 from trials.models import Trial
 
@@ -76,8 +75,9 @@ def open_saes(*, user: Any, trial: Trial | None, now: datetime.datetime) -> list
 
 
 def arms_visible(*, user: Any, trial: Trial) -> bool:
-    """Aggregates by arm are shown unless the trial is blinded and the user is too."""
-    return not trial.is_blinded or has_perm(user, Perm.VIEW_UNBLINDED, trial=trial)
+    """Aggregates by arm are shown unless the trial is blinded and the user is too
+    (``access.blinding.arms_visible``)."""
+    return blinding.arms_visible(user, trial)
 
 
 def ae_incidence(*, user: Any, trial: Trial) -> dict[str, Any]:
