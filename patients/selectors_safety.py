@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q
 
 from access import blinding
-from trials.domain import safety as rules
+from domain import safety as rules
 from trials.models import Trial
 
 from .models import AdverseEvent, AdverseEventCausality, Enrollment

@@ -1,6 +1,6 @@
 """Edit checks: data-quality rules run by the eligibility rule engine.
 
-A check's ``rule`` is a rule of ``trials.domain.eligibility`` (the engine is called, not
+A check's ``rule`` is a rule of ``domain.eligibility`` (the engine is called, not
 copied) evaluated over the record's fields plus the target's ``extra_data``. "Dates in
 order" is ``{"field": "days_between:<earlier>:<later>", "op": ">=", "value": 0}``;
 "required when" is ``{"any": [{"not": <condition>}, {"field": <f>, "op": "present"}]}``.
@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
-from trials.domain.eligibility import (
+from domain.eligibility import (
     FieldSpec,
     FieldType,
     RuleError,
