@@ -1,7 +1,10 @@
 """The API's base classes: the same scoping, permissions and error shape everywhere.
 
 - ``ScopedViewSetMixin.get_queryset`` returns ``Model.objects.visible_to(user)``, so
-  another site's record is a 404 through DRF's ``get_object``.
+  another site's record is a 404 through DRF's ``get_object``. It is sealed: a subclass
+  that defines ``get_queryset`` or ``get_object`` is a ``TypeError`` at import
+  (``access.views.sealed``); subclasses shape the rows in ``get_base_queryset`` (what to
+  load, before scoping) and ``optimize`` (joins, deferred columns, after scoping).
 - Service errors (Django ``ValidationError``) become 400 with one message list per
   field; ``PermissionDenied`` becomes 403.
 - ``IdempotentCreateMixin`` replays the stored response of a POST repeated with the same
@@ -21,6 +24,8 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from access.views import sealed, visible
 
 from .models import IdempotencyRecord
 from .pagination import KeysetPagination, Pagination
@@ -48,10 +53,22 @@ class ApiViewMixin:
 class ScopedViewSetMixin(ApiViewMixin):
     queryset_model: Any = None
 
-    def get_queryset(self) -> Any:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        sealed(cls, ScopedViewSetMixin)
+
+    def get_base_queryset(self) -> Any:
+        """What the endpoint lists, before scoping (default: every row of the model)."""
         model = self.queryset_model or self.queryset.model
-        qs = model.objects.visible_to(self.request.user)
-        return self.optimize(qs)
+        return model.objects.all()
+
+    def get_queryset(self) -> Any:
+        qs = self.optimize(visible(self.get_base_queryset(), self.request.user))
+        return self.defer_for_action(qs)
+
+    def defer_for_action(self, qs: Any) -> Any:
+        """Columns this action does not need (e.g. encrypted identity on a list)."""
+        return qs
 
     def optimize(self, qs: Any) -> Any:
         """select_related/prefetch_related so lists cost a constant number of queries."""

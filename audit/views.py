@@ -9,7 +9,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from sites.mixins import get_visible_or_404
+from access import blinding
+from access.views import get_visible_or_404
 
 PROJECT_APPS = (
     "audit",
@@ -78,12 +79,12 @@ def history_view(request: HttpRequest, label: str, pk: str) -> HttpResponse:
     if not hasattr(model.objects, "visible_to"):
         raise Http404
     obj = get_visible_or_404(model, request.user, pk=pk)
-    if hasattr(obj, "history_visible_to") and not obj.history_visible_to(request.user):
+    if not blinding.history_visible(obj, request.user):
         raise Http404
     masked: set[str] = set()
     if hasattr(obj, "identity_visible_to") and not obj.identity_visible_to(request.user):
         masked = set(getattr(model, "IDENTITY_FIELDS", ()))
-    hidden = set(getattr(model, "HISTORY_HIDDEN_FIELDS", ()))
+    hidden = blinding.history_hidden_fields(obj, request.user)
     entries = history_entries(obj, hidden=hidden, masked=masked)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_countries",
     "simple_history",
+    "access",
     "audit",
     "trials",
     "sites.apps.SitesConfig",

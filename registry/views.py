@@ -90,7 +90,7 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
         data = {k: v for k, v in form.cleaned_data.items() if k != "reason"}
         try:
             services.registry_patient_update(
-                patient=RegistryPatient.objects.get(pk=patient.pk),
+                patient=get_visible_or_404(RegistryPatient, request.user, pk=patient.pk),
                 acting_user=request.user,
                 reason=form.cleaned_data.get("reason", ""),
                 **data,

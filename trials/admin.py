@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 
+from access import blinding
 from sites.admin_base import ReasonForChangeForm, ScopedAdmin, StatusTransitionForm
 from sites.roles import Perm
 from sites.scoping import has_perm
@@ -39,7 +40,7 @@ class TrialAdmin(ScopedAdmin):
 
     # The allocation parameters are for trial configurators only: a site role with
     # admin access must not learn the block sizes (the seed is never in a form at all).
-    CONCEALED_FIELDS = ("randomization_block_sizes",)
+    CONCEALED_FIELDS = blinding.TRIAL_SEQUENCE_FIELDS
 
     def _sees_allocation_config(self, request: Any) -> bool:
         return has_perm(request.user, Perm.CONFIGURE_TRIAL)
@@ -80,7 +81,7 @@ class InterventionForm(ReasonForChangeForm):
         """A blinded trial's interventions are given in every arm (see Trial.clean)."""
         data = super().clean()
         trial, arms = data.get("trial"), data.get("arms")
-        if trial is not None and arms is not None and trial.is_blinded:
+        if trial is not None and arms is not None and blinding.allocation_concealed(trial):
             every = set(trial.arms.values_list("code", flat=True))
             if {a.code for a in arms} != every:
                 self.add_error("arms", blinding_refusal([data.get("name") or "?"]))

@@ -2,8 +2,9 @@
 
 Blinding: every serializer that can reveal the allocation (the arm of an enrollment, the
 names of the interventions an adverse event's causality was assessed against) asks
-``arm_visible_to`` — for a page of rows through ``arm_visibility``, which answers for the
-whole page in at most one query, so lists keep a constant query count.
+the kernel ``access.blinding``: ``arm_visible_to`` for one row, ``arm_visibility`` for a
+page of rows in at most one query (so lists keep a constant query count),
+``sequence_visible`` for the allocation sequence and ``arm_visible_q`` for the arm filter.
 """
 
 from __future__ import annotations
@@ -12,18 +13,20 @@ from typing import Any
 
 from django import forms
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from access.blinding import (
+    arm_visibility,
+    arm_visible_q,
+    arm_visible_to,
+    sequence_visible,
+)
 from api.docs import inline_choice_field
-from sites.roles import Perm
-from sites.scoping import has_perm
 from trials.choices import Language
-from trials.models import Trial
 
 from ..models import (
     AdverseEvent,
@@ -34,10 +37,8 @@ from ..models import (
     LesionMeasurement,
     Screening,
     TumorAssessment,
-    UnblindingEvent,
     Visit,
 )
-from ..services.unblinding import arm_visible_to
 
 MAX_ID = 2**31 - 1
 
@@ -52,36 +53,6 @@ def enrollment_of(patient: Any) -> Enrollment | None:
         return patient.enrollment
     except Enrollment.DoesNotExist:
         return None
-
-
-def arm_visibility(user: Any, enrollments: list[Enrollment | None]) -> dict[int, bool]:
-    """``arm_visible_to(user, e)`` for every enrollment of a page, in at most one query.
-
-    Same rule as ``patients.services.unblinding.arm_visible_to`` (a test pins that they
-    agree): open-label trial, or the unblinded-view permission for the trial, or this
-    user's own emergency unblinding of the patient."""
-    result: dict[int, bool] = {}
-    pending: list[int] = []
-    authenticated = bool(getattr(user, "is_authenticated", False))
-    for e in enrollments:
-        if e is None or e.pk in result:
-            continue
-        if not e.trial.is_blinded:
-            result[e.pk] = True
-        elif not authenticated:
-            result[e.pk] = False
-        elif has_perm(user, Perm.VIEW_UNBLINDED, trial=e.trial):
-            result[e.pk] = True
-        else:
-            pending.append(e.pk)
-    if pending:
-        unblinded = set(
-            UnblindingEvent.objects.filter(
-                enrollment_id__in=pending, unblinded_by=user
-            ).values_list("enrollment_id", flat=True)
-        )
-        result.update({pk: pk in unblinded for pk in pending})
-    return result
 
 
 class BlindedListSerializer(serializers.ListSerializer):
@@ -286,11 +257,7 @@ class EnrollmentSerializer(BlindedSerializerMixin, PatientRefMixin, serializers.
         if obj.trial_id not in cache:
             request = self.context.get("request")
             user = getattr(request, "user", None)
-            cache[obj.trial_id] = bool(
-                user is not None
-                and user.is_authenticated
-                and has_perm(user, Perm.VIEW_UNBLINDED, trial=obj.trial)
-            )
+            cache[obj.trial_id] = sequence_visible(user, obj.trial)
         return cache[obj.trial_id]
 
     @extend_schema_field(OpenApiTypes.BOOL)
@@ -601,13 +568,7 @@ class EnrollmentFilter(PatientRecordFilter):
         fields = ["stratum"]
 
     def filter_arm(self, qs: Any, name: str, value: int) -> Any:
-        user = self.request.user
-        trials = Trial.objects.visible_to(user).only("pk", "blinding")
-        unblinded = [
-            t.pk for t in trials if not t.is_blinded or has_perm(user, Perm.VIEW_UNBLINDED, trial=t)
-        ]
-        own = UnblindingEvent.objects.filter(unblinded_by=user).values("enrollment_id")
-        return qs.filter(arm_id=value).filter(Q(trial_id__in=unblinded) | Q(pk__in=own))
+        return qs.filter(arm_id=value).filter(arm_visible_q(self.request.user))
 
 
 class VisitFilter(PatientRecordFilter):

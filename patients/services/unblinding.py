@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from access.blinding import allocation_concealed, arm_visible_to
 from audit.context import audit_context
 from audit.lockout import lockout_message
 from audit.models import AccessLog
@@ -25,20 +26,6 @@ from ..models import Enrollment, UnblindingEvent
 logger = logging.getLogger(__name__)
 
 __all__ = ["arm_visible_to", "enrollment_unblind", "lead_investigator_emails"]
-
-
-def arm_visible_to(user: Any, enrollment: Enrollment) -> bool:
-    """May ``user`` see the arm of ``enrollment``? Always in an open-label trial; in a
-    blinded one only with the unblinded-view permission for the trial, or after this
-    user emergency-unblinded this very patient."""
-    trial = enrollment.trial
-    if not trial.is_blinded:
-        return True
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    if has_perm(user, Perm.VIEW_UNBLINDED, trial=trial):
-        return True
-    return UnblindingEvent.objects.filter(enrollment=enrollment, unblinded_by=user).exists()
 
 
 def _notify(subject: str, body: str, recipients: list[str]) -> None:
@@ -93,7 +80,7 @@ def enrollment_unblind(
     """
     patient = enrollment.patient
     trial = enrollment.trial
-    if not trial.is_blinded:
+    if not allocation_concealed(trial):
         raise ValidationError(
             {"enrollment": [_("This trial is open-label: there is nothing to unblind.")]}
         )

@@ -11,13 +11,13 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext_lazy as _
 
+from access import blinding
 from sites.roles import Perm
 from sites.scoping import has_perm
 from trials.choices import Language
 
 from ..models import Consent, Enrollment, Patient
 from ..services.consent import consent_needs_reconsent
-from ..services.unblinding import arm_visible_to
 
 register = template.Library()
 
@@ -44,7 +44,7 @@ def consent_enrollment_section(context: dict[str, Any], patient: Patient) -> dic
     can_enroll = has_perm(user, Perm.ENROLL, trial_site=trial_site)
     active = [c for c in consents if c.withdrawn_on is None]
     pending = consent_needs_reconsent(patient) if active else None
-    arm_visible = enrollment is not None and arm_visible_to(user, enrollment)
+    arm_visible = blinding.arm_visible_to(user, enrollment)
     return {
         "request": context["request"],
         "patient": patient,
@@ -63,10 +63,9 @@ def consent_enrollment_section(context: dict[str, Any], patient: Patient) -> dic
         "can_set_first_treatment": can_enter
         and enrollment is not None
         and patient.status == Patient.Status.ON_STUDY,
-        "can_unblind": enrollment is not None
-        and enrollment.trial.is_blinded
-        and not arm_visible
-        and has_perm(user, Perm.EMERGENCY_UNBLIND, trial_site=trial_site),
+        "can_unblind": blinding.unblinding_offered(
+            user, enrollment, trial_site=trial_site, arm_visible=arm_visible
+        ),
     }
 
 

@@ -109,7 +109,9 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
     require_perm(request.user, Perm.EDIT_PATIENT, trial_site=patient.trial_site)
     show_confirm = False
     if request.method == "POST":
-        form = EditPatientForm(request.POST, instance=Patient.objects.get(pk=patient.pk))
+        form = EditPatientForm(
+            request.POST, instance=get_visible_or_404(Patient, request.user, pk=patient.pk)
+        )
         if form.is_valid():
             try:
                 services.patient_update(

@@ -55,17 +55,21 @@ def _apply_row_errors(form: Any, row_forms: list[Any], exc: ValidationError, row
 
 
 def _patient(request: HttpRequest, pk: int) -> Patient:
-    patient = get_visible_or_404(Patient, request.user, pk=pk)
-    return Patient.objects.select_related("trial_site__site", "trial_site__trial").get(
-        pk=patient.pk
+    return get_visible_or_404(
+        Patient.objects.select_related("trial_site__site", "trial_site__trial"),
+        request.user,
+        pk=pk,
     )
 
 
 def _assessment(request: HttpRequest, pk: int) -> TumorAssessment:
-    assessment = get_visible_or_404(TumorAssessment, request.user, pk=pk)
-    return TumorAssessment.objects.select_related(
-        "patient__trial_site__site", "patient__trial_site__trial", "visit__definition"
-    ).get(pk=assessment.pk)
+    return get_visible_or_404(
+        TumorAssessment.objects.select_related(
+            "patient__trial_site__site", "patient__trial_site__trial", "visit__definition"
+        ),
+        request.user,
+        pk=pk,
+    )
 
 
 def _enrolled(patient: Patient) -> bool:
