@@ -56,3 +56,12 @@ def sae_escalate() -> int:
 
     with audit_context(origin="task"):
         return sae_escalate_overdue()
+
+
+@shared_task(acks_late=True, autoretry_for=_RETRYABLE, max_retries=3, retry_backoff=30)
+def purge_outbox() -> int:
+    """Daily: delete sent messages older than ``OUTBOX_RETENTION_DAYS``."""
+    from .services import outbox_purge
+
+    with audit_context(origin="task", reason="Outbox retention period over"):
+        return outbox_purge()

@@ -2,11 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django_filters import rest_framework as filters
 from rest_framework import viewsets
 
 from api.base import ScopedViewSetMixin
-from api.filters import IdMultipleChoiceFilter
+from api.filters import ApiFilterSet, IdMultipleChoiceFilter
 from sites.roles import Perm
 from sites.scoping import has_perm
 
@@ -40,8 +39,8 @@ def blinded_trials_hidden_from(user: Any) -> list[int]:
     ]
 
 
-class InterventionFilter(filters.FilterSet):
-    arms = IdMultipleChoiceFilter(queryset=Arm.objects.all(), method="filter_arms")
+class InterventionFilter(ApiFilterSet):
+    arms = IdMultipleChoiceFilter(method="filter_arms", label="Arm ids")
 
     class Meta:
         model = Intervention
