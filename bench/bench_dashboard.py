@@ -17,7 +17,7 @@ Usage:  python bench/bench_dashboard.py [--patients 10000] [--sites 20] [--follo
 
 Each patient gets a baseline and ``--followups`` follow-up scans (default 9, so 10,000
 patients have 100,000 assessments) with two target lesions measured at each, and a stored
-outcome computed by the real engine (``trials.domain.analysis.patient_outcome``) from the
+outcome computed by the real engine (``domain.analysis.patient_outcome``) from the
 same data-cut record the application builds.
 """
 
@@ -64,7 +64,7 @@ class Seeder:
     def __init__(self, *, sites: int, followups: int, seed: int) -> None:
         from django.utils import timezone
 
-        from trials.domain.analysis import response_settings
+        from domain.analysis import response_settings
 
         self.n_sites = sites
         self.followups = followups
@@ -153,6 +153,7 @@ class Seeder:
             self._chunk(trial, arms, trial_sites, range(first, min(count, first + CHUNK)))
 
     def _chunk(self, trial: Any, arms: list[Any], trial_sites: list[Any], indexes: range) -> None:
+        from domain.analysis import patient_outcome
         from patients.models import (
             Enrollment,
             Lesion,
@@ -161,7 +162,6 @@ class Seeder:
             ResponseSummary,
             TumorAssessment,
         )
-        from trials.domain.analysis import patient_outcome
 
         rng = self.rng
         plans = []
@@ -547,9 +547,9 @@ def outcome_check(trial: Any, sample: int = 20) -> str:
     """A sample of stored outcomes must equal what ``response_recompute`` would store."""
     from django.utils import timezone
 
+    from domain.analysis import patient_outcome, response_settings
     from patients.models import ResponseSummary
     from trials.datacut import enrolled_patients, patient_record
-    from trials.domain.analysis import patient_outcome, response_settings
 
     settings = response_settings(
         {

@@ -75,7 +75,9 @@ def required_forms(visit: Visit) -> list[str]:
     return [f for f in VisitForm.values if f in (visit.definition.required_forms or [])]
 
 
-def visit_form_states(visit: Visit, *, all_forms: bool = False) -> list[VisitFormStatus]:
+def visit_form_states(
+    visit: Visit, *, all_forms: bool = False, refine: bool = True
+) -> list[VisitFormStatus]:
     """State of each required form of ``visit`` (every form with ``all_forms``):
     entered when a record of the form points to the visit, or when the coordinator
     answered "nothing to report" / "not done" (``VisitFormNote``); AE review from the
@@ -102,18 +104,18 @@ def visit_form_states(visit: Visit, *, all_forms: bool = False) -> list[VisitFor
                 form, label, form in required, state, count, note.reason if note else ""
             )
         )
-    for hook in STATE_HOOKS:
+    for hook in STATE_HOOKS if refine else ():
         hook(visit, statuses)
     return statuses
 
 
 def visit_is_complete(visit: Visit) -> bool:
     """Submitted, and every required form entered (or answered)."""
-    return visit.is_submitted and all(s.done for s in visit_form_states(visit))
+    return visit.is_submitted and all(s.done for s in visit_form_states(visit, refine=False))
 
 
 def missing_forms(visit: Visit) -> list[str]:
-    return [s.form for s in visit_form_states(visit) if not s.done]
+    return [s.form for s in visit_form_states(visit, refine=False) if not s.done]
 
 
 def incomplete_visits(visits: Iterable[Visit], today: datetime.date) -> list[tuple[Visit, list]]:

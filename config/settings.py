@@ -72,6 +72,9 @@ INSTALLED_APPS = [
     "exports",
     "axes",
     "csp",
+    # TOTP devices for the optional second factor of e-signatures (monitoring/second_factor.py)
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "monitoring",
     "clinical",
     "registry",
@@ -181,6 +184,13 @@ AUTH_PASSWORD_VALIDATORS = [
 # Login protection (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one
 # account from one address, that account is locked for that address for
 # AXES_COOLOFF_MINUTES. Attempts live in the database (shared by every process).
+# Electronic signatures: when on, signing roles also enter a TOTP code from an
+# authenticator app enrolled on /monitoring/second-factor/ (django-otp). Off by default.
+SIGNATURE_SECOND_FACTOR = env.bool("SIGNATURE_SECOND_FACTOR", default=False)
+OTP_TOTP_ISSUER = "HB Trials"
+# Only the signer ever sees the secret: the admin lists and removes devices, never shows
+# their key or QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -319,6 +329,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=19, minute=45),
     },
     "purge-idempotency": {"task": "api.tasks.purge_idempotency_records", "schedule": 3600.0},
+    # 06:30 Asia/Shanghai: visits whose window just closed with required forms missing
+    # raise the missing-forms edit check's query (monitoring/visit_forms.py)
+    "missing-forms-checks": {
+        "task": "monitoring.tasks.missing_forms_sweep",
+        "schedule": crontab(hour=22, minute=30),
+    },
     # 07:00 Asia/Shanghai = 23:00 UTC, after the visit sweep
     "query-digest": {
         "task": "monitoring.tasks.query_digest",

@@ -1,5 +1,6 @@
 """Pure clinical engines: plain data in, plain data out, no Django import.
 
-New engines live here (liver function, staging, CTCAE laboratory grading); the older ones
-under ``trials/domain/`` move here in the layering refactor.
+Eligibility rules, RECIST, statistics, randomization, visit schedule, safety deadlines, the
+data-cut analysis, liver function, staging, CTCAE laboratory grading, ... Nothing here
+imports Django or a project app (an import-linter contract in ``make lint`` says so).
 """

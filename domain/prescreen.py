@@ -1,5 +1,5 @@
 """Self pre-screening: a person's answers to patient-worded questions, evaluated by the
-same eligibility engine the coordinator's screening uses (``trials.domain.eligibility``).
+same eligibility engine the coordinator's screening uses (``domain.eligibility``).
 
 Each question fills one raw field of the engine's catalogue; "I don't know" leaves the
 field missing. The engine's verdict is then read for a person, not a coordinator:
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from trials.domain.eligibility import Criterion, raw_fields, rule_fields, screen
+from domain.eligibility import Criterion, raw_fields, rule_fields, screen
 
 __all__ = [
     "Answer",

@@ -37,7 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from monitoring.models import Signature
-from monitoring.selectors import casebook_signatures_at
+from monitoring.selectors import casebook_signatures_at, record_signatures_at
 from trials.models import Arm, ConsentVersion, Intervention, ProtocolVersion, VisitDefinition
 
 from . import datasets as D
@@ -428,11 +428,18 @@ class GroupData:
     group: Group
     repeat_key: str | None
     items: list[tuple[Item, list[tuple[str, str | None, tuple]]]]
+    # A record-level signature on the item group's record (AE causality).
+    signature: Any = None
 
 
 class SubjectWriter:
     def __init__(self, out: XmlOut, ctx: ExportContext, streams: dict[str, Stream]) -> None:
         self.signatures: dict[str, Any] = {}  # subject id -> casebook Signature
+        # (model label, record id) -> record-level Signature (visit, tumour assessment,
+        # AE causality, exposure, procedure): written on the record's FormData or
+        # ItemGroupData, where ODM 1.3.2 puts a signature of that level.
+        self.record_signatures: dict[tuple[str, int], Any] = {}
+        self.form_signatures: dict[tuple, Any] = {}
         self.out = out
         self.ctx = ctx
         self.streams = streams
@@ -533,6 +540,7 @@ class SubjectWriter:
             self.sites.get(self.latest(p, patient_rows, "trial_site_id"), "?")
         )
         self._audit = {}
+        self.form_signatures = {}
         data = {
             name: stream.take(patient_id, progress)
             for name, stream in s.items()
@@ -553,6 +561,13 @@ class SubjectWriter:
             entry = events.setdefault(event, [sort, {}])
             forms = entry[1]
             forms.setdefault((FORM_ORDER[form.oid], form.oid, form_key), []).append(gd)
+
+        def sign(
+            event: tuple[str, str | None], form: Form, form_key: str | None, label: str, rid: int
+        ) -> None:
+            signature = self.record_signatures.get((label, rid))
+            if signature is not None:
+                self.form_signatures[(event, form.oid, form_key)] = signature
 
         baseline = (SE_BASELINE, None)
         add(baseline, (0,), F_DM, None, GroupData(IG_DM, None, self.transactions(p, patient_rows)))
@@ -600,6 +615,7 @@ class SubjectWriter:
                 None,
                 GroupData(IG_VISIT, None, self.transactions(s["visits"], rows)),
             )
+            sign(event, F_VISIT, None, "patients.visit", rid)
 
         measurements: dict[int, list[list[tuple]]] = {}
         m = s["lesion_measurements"]
@@ -616,6 +632,7 @@ class SubjectWriter:
                 event, sort = (SE_COMMON, None), (2,)
             key = str(rid)
             add(event, sort, F_TA, key, GroupData(IG_TA, None, self.transactions(ta, rows)))
+            sign(event, F_TA, key, "patients.tumorassessment", rid)
             for mrows in measurements.get(rid, []):
                 add(
                     event,
@@ -648,12 +665,20 @@ class SubjectWriter:
                 overrides = None
                 if not self.ctx.allocation:
                     overrides = {"intervention": str(_("Study treatment %(n)s") % {"n": n})}
+                causality_id = crows[-1][1]
                 add(
                     common,
                     (2,),
                     F_AE,
                     key,
-                    GroupData(IG_AECAUS, str(crows[-1][1]), self.transactions(c, crows, overrides)),
+                    GroupData(
+                        IG_AECAUS,
+                        str(causality_id),
+                        self.transactions(c, crows, overrides),
+                        self.record_signatures.get(
+                            ("patients.adverseeventcausality", causality_id)
+                        ),
+                    ),
                 )
         for form in CLINICAL_FORMS:
             group = form.groups[0]
@@ -671,6 +696,7 @@ class SubjectWriter:
                     str(rid),
                     GroupData(group, None, self.transactions(stream, rows, overrides)),
                 )
+                sign(event, form, str(rid), group.dataset.model._meta.label_lower, rid)
         for rows in data["responses"].values():
             add(
                 common,
@@ -687,14 +713,7 @@ class SubjectWriter:
         w(f'<SubjectData SubjectKey="{_attr(subject_id)}" TransactionType="Context">\n')
         signature = self.signatures.get(subject_id)
         if signature is not None:
-            stamp = signature.signed_at.astimezone(datetime.UTC).replace(tzinfo=None)
-            w(
-                f'<Signature><UserRef UserOID="{_attr(_user_oid(signature.signer_username))}"/>'
-                f'<LocationRef LocationOID="{_attr(_site_oid(signature.trial_site.site.code))}"/>'
-                f'<SignatureRef SignatureOID="{_signature_def_oid(signature.meaning)}"/>'
-                f"<DateTimeStamp>{stamp.isoformat(timespec='seconds')}Z</DateTimeStamp>"
-                "</Signature>\n"
-            )
+            w(_signature_xml(signature))
         w(f'<SiteRef LocationOID="{_attr(self.location)}"/>\n')
         for (oid, repeat), (_sort, forms) in sorted(events.items(), key=lambda e: e[1][0]):
             rk = f' StudyEventRepeatKey="{_attr(repeat)}"' if repeat else ""
@@ -704,11 +723,16 @@ class SubjectWriter:
             ):
                 fk = f' FormRepeatKey="{form_key}"' if form_key else ""
                 w(f'<FormData FormOID="{form_oid}"{fk} TransactionType="Context">\n')
+                form_signature = self.form_signatures.get(((oid, repeat), form_oid, form_key))
+                if form_signature is not None:
+                    w(_signature_xml(form_signature))
                 for gd in groups:
                     gk = f' ItemGroupRepeatKey="{gd.repeat_key}"' if gd.repeat_key else ""
                     w(
                         f'<ItemGroupData ItemGroupOID="{gd.group.oid}"{gk} TransactionType="Context">\n'
                     )
+                    if gd.signature is not None:
+                        w(_signature_xml(gd.signature))
                     dataset = gd.group.dataset.name
                     index = self.streams[dataset].index
                     for item, txns in gd.items:
@@ -722,6 +746,19 @@ class SubjectWriter:
                 w("</FormData>\n")
             w("</StudyEventData>\n")
         w("</SubjectData>\n")
+
+
+def _signature_xml(signature: Any) -> str:
+    """An ODM ``Signature``: who (UserRef), where (LocationRef), the meaning
+    (SignatureRef to its SignatureDef) and when (UTC)."""
+    stamp = signature.signed_at.astimezone(datetime.UTC).replace(tzinfo=None)
+    return (
+        f'<Signature><UserRef UserOID="{_attr(_user_oid(signature.signer_username))}"/>'
+        f'<LocationRef LocationOID="{_attr(_site_oid(signature.trial_site.site.code))}"/>'
+        f'<SignatureRef SignatureOID="{_signature_def_oid(signature.meaning)}"/>'
+        f"<DateTimeStamp>{stamp.isoformat(timespec='seconds')}Z</DateTimeStamp>"
+        "</Signature>\n"
+    )
 
 
 def count_rows(ctx: ExportContext) -> int:
@@ -766,10 +803,12 @@ def write_odm(write: Callable[[str], Any], ctx: ExportContext, progress: Progres
     )
     _write_metadata(out, ctx, items)
     signatures = casebook_signatures_at(trial_site_ids=ctx.trial_site_ids, cutoff=ctx.cutoff)
-    _write_admin(out, ctx, signatures)
+    record_signatures = record_signatures_at(trial_site_ids=ctx.trial_site_ids, cutoff=ctx.cutoff)
+    _write_admin(out, ctx, {**signatures, **{str(k): v for k, v in record_signatures.items()}})
     streams = {g.dataset.name: Stream(g, ctx, items[g.oid]) for g in GROUPS}
     subjects = SubjectWriter(out, ctx, streams)
     subjects.signatures = signatures
+    subjects.record_signatures = record_signatures
     out.start(
         "ClinicalData", {"StudyOID": f"ST.{ctx.trial.protocol_code}", "MetaDataVersionOID": "MDV.1"}
     )

@@ -68,6 +68,16 @@ DEMO_CHECKS: list[dict[str, Any]] = [
         "message": f"Scan more than {SCAN_LATE_DAYS} days after its visit window.",
         "message_zh": f"影像检查晚于访视窗口期 {SCAN_LATE_DAYS} 天以上。",
     },
+    {
+        # The visit's window has closed with required forms (labs, vitals…) missing; the
+        # query closes itself when the forms are entered (monitoring/visit_forms.py).
+        "code": "EC-VISIT-FORMS",
+        "form": "patients.visit",
+        "field_name": "",
+        "rule": {"field": "missing_forms_past_window", "op": "==", "value": 0},
+        "message": "Required forms are missing after the visit window closed.",
+        "message_zh": "访视窗口期已过，仍有必填表单缺失。",
+    },
 ]
 
 

@@ -58,6 +58,27 @@ class SignForm(forms.Form):
     )
     username = forms.CharField(label=_("User id"), max_length=150)
     password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
+    otp_token = forms.CharField(
+        label=_("Code of your authenticator app"),
+        max_length=12,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from .second_factor import second_factor_required
+
+        if not second_factor_required():  # the optional TOTP second factor is off
+            del self.fields["otp_token"]
+
+
+class SecondFactorForm(forms.Form):
+    token = forms.CharField(
+        label=_("Code shown by the app"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
 
 
 class LockForm(forms.Form):

@@ -275,3 +275,22 @@ def casebook_signatures_at(
         .order_by("signed_at", "pk")
     )
     return {s.patient.subject_id: s for s in rows}
+
+
+def record_signatures_at(
+    *, trial_site_ids: list[int], cutoff: datetime.datetime
+) -> dict[tuple[str, int], Any]:
+    """Record-level signatures (visit, tumour assessment, AE causality, exposure,
+    procedure) valid at ``cutoff``, latest per record (for the ODM export):
+    {(model label, record id): Signature}."""
+    rows = (
+        Signature.objects.filter(
+            trial_site_id__in=trial_site_ids,
+            level=Signature.Level.RECORD,
+            signed_at__lte=cutoff,
+        )
+        .filter(Q(status=Signature.Status.VALID) | Q(invalidated_at__gt=cutoff))
+        .select_related("content_type", "trial_site__site")
+        .order_by("signed_at", "pk")
+    )
+    return {(f"{s.content_type.app_label}.{s.content_type.model}", s.object_id): s for s in rows}

@@ -89,6 +89,12 @@ def _visit_window(record: Any) -> dict[str, Any]:
     }
 
 
+def _visit_forms(visit: Any) -> dict[str, Any]:
+    from .visit_forms import visit_forms_extra
+
+    return visit_forms_extra(visit)
+
+
 def _screening_data(screening: Any) -> dict[str, Any]:
     # Screening answers (labs, dates) are checked like fields of the record.
     return dict(screening.data or {})
@@ -115,7 +121,13 @@ TARGETS: list[Target] = [
     Target("patients.screening", "patient", extra_data=_screening_data),
     Target("patients.consent", "patient"),
     Target("patients.enrollment", "patient"),
-    Target("patients.visit", "patient", signable=True, corrector=correct_visit),
+    Target(
+        "patients.visit",
+        "patient",
+        signable=True,
+        corrector=correct_visit,
+        extra_data=_visit_forms,
+    ),
     Target(
         "patients.adverseevent",
         "patient",

@@ -24,3 +24,12 @@ def query_digest() -> int:
     from .digest import send_query_digests
 
     return send_query_digests()
+
+
+@shared_task(acks_late=True, max_retries=3)
+def missing_forms_sweep() -> dict[str, int]:
+    """Daily: visits whose window just closed with required forms missing raise the
+    automatic query of the trial's missing-forms edit check."""
+    from .visit_forms import sweep_missing_forms
+
+    return sweep_missing_forms()

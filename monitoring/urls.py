@@ -14,4 +14,6 @@ urlpatterns = [
     path("locks/", views.lock_list, name="locks"),
     path("locks/<int:pk>/release/", views.lock_release, name="lock_release"),
     path("trials/<int:pk>/run-checks/", views.run_checks, name="run_checks"),
+    path("second-factor/", views.second_factor, name="second_factor"),
+    path("second-factor/qr.svg", views.second_factor_qr, name="second_factor_qr"),
 ]

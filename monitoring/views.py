@@ -29,6 +29,7 @@ from .forms import (
     QueryRaiseForm,
     QueryStepForm,
     ReasonForm,
+    SecondFactorForm,
     SignForm,
     VerifyForm,
 )
@@ -219,6 +220,7 @@ def record_panel(request: HttpRequest) -> HttpResponse:
                         username_entered=sign_form.cleaned_data["username"],
                         password=sign_form.cleaned_data["password"],
                         acting_user=user,
+                        otp_token=sign_form.cleaned_data.get("otp_token", ""),
                     )
                     messages.success(request, _("Signed."))
                     return redirect(_panel_url(ctx.target.label, record.pk))
@@ -261,6 +263,7 @@ def casebook_sign(request: HttpRequest, pk: int) -> HttpResponse:
                 username_entered=form.cleaned_data["username"],
                 password=form.cleaned_data["password"],
                 acting_user=request.user,
+                otp_token=form.cleaned_data.get("otp_token", ""),
             )
         except ValidationError as exc:
             apply_errors(form, exc)
@@ -403,3 +406,49 @@ def run_checks(request: HttpRequest, pk: int) -> HttpResponse:
     run_edit_checks.delay(trial.pk, request.user.pk)
     messages.success(request, _("Edit checks are running over the whole trial."))
     return redirect("monitoring:queries")
+
+
+def _require_signing_role(user: Any) -> None:
+    if not has_perm(user, Perm.SIGN_OFF):
+        raise PermissionDenied
+
+
+@require_http_methods(["GET", "POST"])
+def second_factor(request: HttpRequest) -> HttpResponse:
+    """Enrol (or replace) the authenticator app of the signature second factor."""
+    from . import second_factor as otp
+
+    _require_signing_role(request.user)
+    device = otp.confirmed_device(request.user)
+    form = SecondFactorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            otp.device_confirm(user=request.user, token=form.cleaned_data["token"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Authenticator app enrolled."))
+            return redirect("monitoring:second_factor")
+    pending = otp.pending_device(request.user)
+    return render(
+        request,
+        "monitoring/second_factor.html",
+        {
+            "device": device,
+            "secret": otp.secret_base32(pending),
+            "form": form,
+            "required": otp.second_factor_required(),
+        },
+    )
+
+
+def second_factor_qr(request: HttpRequest) -> HttpResponse:
+    """The pending device's ``otpauth://`` URI as an SVG QR code (drawn here, no CDN)."""
+    from . import second_factor as otp
+
+    _require_signing_role(request.user)
+    response = HttpResponse(
+        otp.qr_svg(otp.pending_device(request.user)), content_type="image/svg+xml"
+    )
+    response["Cache-Control"] = "no-store"
+    return response

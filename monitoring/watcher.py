@@ -15,6 +15,11 @@ from .targets import target_of
 
 @receiver(post_create_historical_record, dispatch_uid="monitoring_change_watcher")
 def on_history_row(sender: Any, instance: Any, history_instance: Any, **kwargs: Any) -> None:
+    # A record of a visit's form (labs, vitals, a "nothing to report" note…) re-runs the
+    # visit's edit checks: the missing-forms query closes itself when the form is entered.
+    from .visit_forms import rerun_visit_checks
+
+    rerun_visit_checks(instance)
     target = target_of(instance)  # sender is the historical model
     if target is None or history_instance.history_type == "-":
         return

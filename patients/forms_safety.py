@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from trials.domain import safety as rules
+from domain import safety as rules
 from trials.models import Trial
 
 REPORT_CHOICES = [

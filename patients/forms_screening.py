@@ -18,7 +18,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from trials.domain.eligibility import (
+from domain.eligibility import (
     FIELD_CATALOGUE,
     Criterion,
     FieldSpec,

@@ -9,9 +9,9 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
 
+from domain import safety as rules
 from sites.roles import Perm
 from sites.scoping import has_perm
-from trials.domain import safety as rules
 from trials.models import Trial
 
 from .models import AdverseEvent, AdverseEventCausality, Enrollment

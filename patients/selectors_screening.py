@@ -15,8 +15,8 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Tex
 from django.db.models.functions import Cast
 from django.utils.translation import get_language
 
+from domain.eligibility import Criterion
 from sites.models import TrialSite
-from trials.domain.eligibility import Criterion
 from trials.models import ConsentVersion, EligibilityCriterion, ProtocolVersion, Trial
 
 from .models import Consent, Enrollment, Patient, Screening

@@ -3,7 +3,7 @@ stored in the patient's ``ResponseSummary`` (sum of diameters, % change from bas
 and nadir, time-point response and whether it was recorded), and the best response.
 
 The time points of ``ResponseSummary.outcome`` are keyed by day (assessment date minus
-day 0, at least 1, exactly as ``trials.domain.analysis.patient_outcome`` counts them).
+day 0, at least 1, exactly as ``domain.analysis.patient_outcome`` counts them).
 """
 
 from __future__ import annotations

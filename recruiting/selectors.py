@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from domain.eligibility import Criterion
 from domain.prescreen import Kind, Option, Question
 from patients.selectors_screening import (
     as_domain,
@@ -19,7 +20,6 @@ from patients.selectors_screening import (
     planned_followup_days,
 )
 from sites.models import TrialSite
-from trials.domain.eligibility import Criterion
 from trials.models import EligibilityCriterion, Trial
 
 from .models import PrescreenOption, PrescreenQuestion, Referral, SiteClinic, TrialPublicPage

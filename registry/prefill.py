@@ -26,7 +26,7 @@ SURGERY = {Treatment.Kind.RESECTION, Treatment.Kind.TRANSPLANT}
 
 @dataclass(frozen=True)
 class Prefill:
-    name: str  # screening answer (trials.domain.eligibility FIELD_CATALOGUE)
+    name: str  # screening answer (domain.eligibility FIELD_CATALOGUE)
     value: Any
     source: str  # shown next to the answer
 

@@ -1,7 +1,7 @@
 """Admin for eligibility criteria (imported by ``trials/admin.py``).
 
 The rule is edited as JSON. A rule that is not valid JSON, or that the evaluator would
-not accept (``trials.domain.eligibility.validate_rule``: unknown field or operator,
+not accept (``domain.eligibility.validate_rule``: unknown field or operator,
 wrong value type, implausible threshold, ...), is refused with one message per problem,
 each naming where in the rule it is.
 """
@@ -20,9 +20,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from config.json_limits import MAX_JSON_DEPTH, too_deep
+from domain.eligibility import DERIVED_FIELDS, FIELD_CATALOGUE, OPERATORS, validate_rule
 from sites.admin_base import ReasonForChangeForm, ScopedAdmin
 
-from .domain.eligibility import DERIVED_FIELDS, FIELD_CATALOGUE, OPERATORS, validate_rule
 from .models import EligibilityCriterion, ProtocolVersion
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z")

@@ -9,8 +9,9 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from domain.statistics import format_p_value
+
 from .dashboard_tables import km_groups, proportion_text
-from .domain.statistics import format_p_value
 
 
 def _months(value: float | None) -> str:

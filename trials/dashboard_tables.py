@@ -16,9 +16,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from domain import csv_safety
-
-from .domain.analysis import BOR_ORDER, DAYS_PER_MONTH
-from .domain.statistics import format_p_value
+from domain.analysis import BOR_ORDER, DAYS_PER_MONTH
+from domain.statistics import format_p_value
 
 CHARTS = ("enrollment", "rates", "waterfall", "swimmer", "km-pfs", "km-os")
 

@@ -14,9 +14,9 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from domain.analysis import FORMAT, FORMAT_VERSION
 from patients.models import Enrollment, LesionMeasurement, Patient, TumorAssessment
 
-from .domain.analysis import FORMAT, FORMAT_VERSION
 from .models import Trial
 
 
@@ -32,7 +32,7 @@ def trial_settings(trial: Trial) -> dict[str, Any]:
         "confirmation_min_days": trial.confirmation_min_days,
         "min_sd_days": trial.min_sd_days,
         "imaging_interval_weeks": trial.imaging_interval_weeks,
-        # analysis settings (trials.domain.analysis_settings)
+        # analysis settings (domain.analysis_settings)
         "time_origin": trial.time_origin,
         "ci_band": trial.ci_band,
         "orr_null_rate": trial.orr_null_rate,

@@ -1,6 +1,6 @@
 """Marks the screening field catalogue's labels for translation.
 
-``trials.domain.eligibility`` is pure Python (no Django), so its English labels are
+``domain.eligibility`` is pure Python (no Django), so its English labels are
 listed here for ``makemessages``; the screening form translates them at render time.
 Regenerate when the catalogue changes (see README, Translations).
 """

@@ -114,7 +114,7 @@ class Trial(models.Model):
         default=42,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
     )
-    # Statistical analysis plan (trials.domain.analysis_settings): stated on every figure,
+    # Statistical analysis plan (domain.analysis_settings): stated on every figure,
     # in data.json, the API and every data cut.
     time_origin = models.CharField(
         _("time origin"),
@@ -356,7 +356,7 @@ class ProtocolVersion(models.Model):
 class EligibilityCriterion(models.Model):
     """An inclusion or exclusion criterion: text for people, a rule for the evaluator.
 
-    The rule is declarative JSON interpreted by ``trials.domain.eligibility`` (never
+    The rule is declarative JSON interpreted by ``domain.eligibility`` (never
     ``eval``); it is validated against the field catalogue when saved in the admin.
     """
 
@@ -402,7 +402,7 @@ class EligibilityCriterion(models.Model):
         return f"{self.code}: {self.text[:60]}"
 
     def clean(self) -> None:
-        from .domain.eligibility import FIELD_CATALOGUE, validate_rule
+        from domain.eligibility import FIELD_CATALOGUE, validate_rule
 
         problems = validate_rule(self.rule, FIELD_CATALOGUE)
         if problems:

@@ -3,7 +3,7 @@ external asset) with the CONSORT flow, baseline characteristics by arm, every da
 figure and table, the methods text, the cut's SHA-256 and the code version, so that a
 DSMB or a journal gets the same numbers years later (``manage.py report_datacut``).
 
-The figures come from ``trials.domain.analysis.analyze`` (strict, as
+The figures come from ``domain.analysis.analyze`` (strict, as
 ``analyze_datacut``), whose full result is embedded in the report as JSON: the report's
 numbers are that result's, formatted.
 """
@@ -24,10 +24,11 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from domain.analysis import DAYS_PER_MONTH
+
 from . import dashboard_details as details
 from . import dashboard_tables as tables
 from . import svg_charts
-from .domain.analysis import DAYS_PER_MONTH
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -2,7 +2,7 @@
 to what the user may see, and cached.
 
 Every enrolled patient's outcome is stored in ``ResponseSummary.outcome`` (exactly what
-``trials.domain.analysis.patient_outcome`` returns, kept in step by
+``domain.analysis.patient_outcome`` returns, kept in step by
 ``patients.services.response.response_recompute``), so the figures come from one query
 over stored outcomes, whatever the number of assessments, and from the same engine as
 ``manage.py analyze_datacut``.
@@ -33,12 +33,12 @@ from django.core.cache import cache
 from django.http import Http404
 from django.utils import timezone
 
+from domain import analysis
 from patients.models import ResponseSummary
 from sites.roles import ROLE_PERMS, SITE_ROLES, TRIAL_ROLES, Perm
 from sites.scoping import has_perm, scope_for
 
 from .datacut import trial_header
-from .domain import analysis
 from .models import Trial
 
 STATS_TIMEOUT = 6 * 3600  # seconds; the version key makes a stale entry unreachable anyway

@@ -11,10 +11,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from domain.eligibility import ICCA_DEFAULT_CRITERIA
 from sites.roles import Perm
 from sites.scoping import has_perm
 
-from .domain.eligibility import ICCA_DEFAULT_CRITERIA
 from .models import EligibilityCriterion, ProtocolVersion
 
 #: Simplified Chinese text of the default iCCA criteria (shown when the UI is Chinese).

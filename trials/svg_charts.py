@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from .domain.analysis import DAYS_PER_MONTH
+from domain.analysis import DAYS_PER_MONTH
 
 PALETTE = ("#0b6e8a", "#c0392b", "#27ae60", "#8e44ad", "#d68910", "#2c3e50")
 BOR_COLORS = {

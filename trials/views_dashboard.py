@@ -16,13 +16,13 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from domain.analysis import BOR_ORDER
 from sites.mixins import get_visible_or_404, require_perm
 from sites.roles import Perm
 
 from . import dashboard_details as details
 from . import dashboard_tables as tables
 from . import svg_charts
-from .domain.analysis import BOR_ORDER
 from .models import Trial
 from .selectors_stats import trial_statistics_for
 

@@ -172,6 +172,14 @@ class SignInput(RecordInput):
     meaning = serializers.ChoiceField(choices=Signature.Meaning.choices)
     username = serializers.CharField(max_length=150, help_text="Your user id, re-entered")
     password = serializers.CharField(max_length=200, write_only=True, trim_whitespace=False)
+    otp_token = serializers.CharField(
+        max_length=12,
+        required=False,
+        default="",
+        allow_blank=True,
+        write_only=True,
+        help_text="Code of your authenticator app (when the TOTP second factor is on)",
+    )
 
 
 class LockInput(serializers.Serializer):

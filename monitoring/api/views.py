@@ -159,6 +159,7 @@ class SignatureViewSet(MonitoringViewSet):
             username_entered=data["username"],
             password=data["password"],
             acting_user=request.user,
+            otp_token=data.get("otp_token", ""),
         )
         signature = self.optimize(Signature.objects.filter(pk=signature.pk)).get()
         return Response(s.SignatureSerializer(signature).data, status=status.HTTP_201_CREATED)

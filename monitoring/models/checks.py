@@ -17,7 +17,7 @@ class EditCheckQuerySet(MonitoringQuerySet):
 class EditCheck(models.Model):
     """A data-quality rule, configured per trial in the admin.
 
-    ``rule`` is a rule of the eligibility engine (``trials.domain.eligibility``) over the
+    ``rule`` is a rule of the eligibility engine (``domain.eligibility``) over the
     record's fields: it says what must hold. When it is NOT met, a query is raised on
     ``field_name`` of the record; when it is met later, that query closes itself. When
     data it needs is missing, nothing happens.

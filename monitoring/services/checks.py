@@ -1,6 +1,6 @@
 """Edit checks: data-quality rules run by the eligibility rule engine.
 
-A check's ``rule`` is a rule of ``trials.domain.eligibility`` (the engine is called, not
+A check's ``rule`` is a rule of ``domain.eligibility`` (the engine is called, not
 copied) evaluated over the record's fields plus the target's ``extra_data``. "Dates in
 order" is ``{"field": "days_between:<earlier>:<later>", "op": ">=", "value": 0}``;
 "required when" is ``{"any": [{"not": <condition>}, {"field": <f>, "op": "present"}]}``.
@@ -15,9 +15,10 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.context import audit_context
-from trials.domain.eligibility import (
+from domain.eligibility import (
     FieldSpec,
     FieldType,
     RuleError,
@@ -71,18 +72,28 @@ def rule_problems(*, rule: Any, label: str) -> list[str]:
     return validate_rule(rule, sorted(names))
 
 
+#: Labels of extra values for the engine's reason texts.
+_EXTRA_SPECS = {
+    "missing_forms_past_window": FieldSpec(
+        FieldType.INT, gettext_lazy("Required forms missing after the visit window")
+    ),
+}
+
+
 def _extra_names(target: Target) -> set[str]:
     return {
         "patients.adverseevent": {"death_recorded", "patient_death_date"},
         "patients.tumorassessment": {"visit_window_start", "visit_window_end", "visit_target_date"},
+        "patients.visit": {"missing_forms_past_window", "missing_forms"},
     }.get(target.label, set()) | set(getattr(target, "extra_names", ()))
 
 
 def _apply(check: EditCheck, record: Any, target: Target, ctx: Any) -> str:
+    data = check_data(record, target)
+    catalogue = catalogue_for(type(record))
+    catalogue.update(_EXTRA_SPECS)
     try:
-        outcome = evaluate(
-            check.rule, check_data(record, target), catalogue=catalogue_for(type(record))
-        )
+        outcome = evaluate(check.rule, data, catalogue=catalogue)
     except RuleError:
         return "invalid"
     queries = DataQuery.objects.filter(edit_check=check, object_id=record.pk)
@@ -106,12 +117,15 @@ def _apply(check: EditCheck, record: Any, target: Target, ctx: Any) -> str:
         # Once per record: not again while one is unresolved, nor after a person closed it.
         if queries.exists():
             return "known"
+        reason = outcome.reason
+        if data.get("missing_forms"):  # a visit's missing forms: name them
+            reason = f"{reason}: {data['missing_forms']}"
         query = DataQuery.objects.create(
             **ctx.targeted(),
             field_name=check.field_name,
             origin=DataQuery.Origin.EDIT_CHECK,
             edit_check=check,
-            text=f"{check.code}: {check.text()} ({outcome.reason})"[:4000],
+            text=f"{check.code}: {check.text()} ({reason})"[:4000],
             raised_by_username=_("edit check"),
         )
         QueryMessage.objects.create(

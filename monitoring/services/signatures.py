@@ -21,6 +21,7 @@ from patients.models import Patient
 from sites.roles import Perm
 
 from ..models import DataQuery, Signature
+from ..second_factor import check_second_factor
 from ..targets import all_targets
 from .common import content_hash, context_for, record_content, require_perm, username
 from .verification import plan_for
@@ -57,8 +58,13 @@ def signature_sign(
     username_entered: str,
     password: str,
     acting_user: Any,
+    otp_token: str = "",
 ) -> Signature:
-    """Sign a patient's casebook (``record`` is the Patient) or one signable record."""
+    """Sign a patient's casebook (``record`` is the Patient) or one signable record.
+
+    With ``SIGNATURE_SECOND_FACTOR`` on, a TOTP code of the signer's confirmed
+    authenticator (``otp_token``) is required as well; it is checked last, so a wrong
+    password does not use the code up."""
     ctx = context_for(record)
     require_perm(acting_user, Perm.SIGN_OFF, ctx.trial_site)
     errors: dict[str, list[str]] = {}
@@ -76,6 +82,7 @@ def signature_sign(
         errors["password"] = [_("The password is not correct.")]
     if errors:
         raise ValidationError(errors)
+    second_factor = check_second_factor(user=acting_user, token=otp_token)
     with transaction.atomic(), audit_context(user=acting_user, reason=_("Electronic signature")):
         if not plan_for(ctx.patient.trial_site.trial_id).allow_signing_with_open_queries:
             pending = list(open_queries_on(level=level, record=record, patient=ctx.patient)[:20])
@@ -107,6 +114,7 @@ def signature_sign(
             printed_name=acting_user.get_full_name() or username(acting_user),
             signed_at=timezone.now(),
             content_hash=signed_hash(level=level, record=record),
+            second_factor=second_factor,
         )
     return signature
 

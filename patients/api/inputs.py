@@ -11,8 +11,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.docs import REASON_HELP, inline_choice_field
+from domain.eligibility import FIELD_CATALOGUE, FieldType
 from trials.choices import Language
-from trials.domain.eligibility import FIELD_CATALOGUE, FieldType
 from trials.models import ConsentVersion
 
 from ..models import AdverseEvent, AdverseEventCausality, LesionMeasurement, TumorAssessment, Visit

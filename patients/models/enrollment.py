@@ -11,7 +11,7 @@ from .base import PatientChildQuerySet
 
 class Enrollment(models.Model):
     """Enrollment and allocation. The arm comes from the concealed allocation sequence
-    (trials.domain.randomization) at ``allocation_index`` of the stratum."""
+    (domain.randomization) at ``allocation_index`` of the stratum."""
 
     patient = models.OneToOneField(
         "patients.Patient", on_delete=models.PROTECT, related_name="enrollment"

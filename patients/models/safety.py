@@ -78,7 +78,7 @@ class AdverseEvent(models.Model):
     )
     recorded_by_username = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
-    # Expedited reporting of serious events (rules: trials/domain/safety.py; kept in step
+    # Expedited reporting of serious events (rules: domain/safety.py; kept in step
     # by patients/services/sae.py).
     expected = models.BooleanField(
         _("expected"),

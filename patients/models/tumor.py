@@ -207,7 +207,7 @@ class LesionMeasurement(models.Model):
 
 
 class ResponseSummary(models.Model):
-    """A patient's response outcome as computed by ``trials.domain.analysis``, including
+    """A patient's response outcome as computed by ``domain.analysis``, including
     each time point's sum of diameters, % changes and overall response.
 
     Recomputed in the same transaction as any change to the patient's imaging, enrollment

@@ -2,7 +2,7 @@
 
 Only an eligible, consented patient, at an active trial-site of a recruiting trial and
 under the site's cap, is enrolled. The arm comes from the concealed allocation sequence
-(``trials.domain.randomization``): stratified permuted blocks generated server-side from
+(``domain.randomization``): stratified permuted blocks generated server-side from
 the trial's secret seed, one position at a time, so nothing about future allocations is
 ever stored or shown.
 
@@ -23,12 +23,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from domain.randomization import allocation_for, single_arm, stratum_key, validate_design
+from domain.schedule import VisitSpec, plan_visits
 from notifications.clinical import enrollment_notify
 from sites.models import TrialSite
 from sites.roles import Perm
 from sites.scoping import has_perm
-from trials.domain.randomization import allocation_for, single_arm, stratum_key, validate_design
-from trials.domain.schedule import VisitSpec, plan_visits
 from trials.models import Arm, Trial, VisitDefinition
 
 from ..models import Enrollment, Patient, Screening, Visit
@@ -292,7 +292,7 @@ def patient_enroll(
     Refusals raise ``ValidationError`` (fields ``patient``, ``trial``, ``trial_site``,
     ``enrolled_on``, ``first_treatment_date``, ``ecog``, ``stratification``) before
     anything is written. ``allocation_index`` and ``block_number`` are 0-based, as in
-    ``trials.domain.randomization``.
+    ``domain.randomization``.
     """
     if not has_perm(acting_user, Perm.ENROLL, trial_site=patient.trial_site):
         raise PermissionDenied(_("You may not enroll patients at this site."))

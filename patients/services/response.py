@@ -13,9 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.context import audit_context
+from domain.analysis import patient_outcome, response_settings
+from domain.analysis_settings import analysis_settings
 from trials.datacut import enrolled_patients, patient_record, trial_settings
-from trials.domain.analysis import patient_outcome, response_settings
-from trials.domain.analysis_settings import analysis_settings
 
 from ..models import Patient, ResponseSummary
 

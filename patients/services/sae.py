@@ -1,6 +1,6 @@
 """Serious adverse events: reporting deadlines, notifications, reports and escalation.
 
-The rules are in ``trials.domain.safety`` (pure). This module keeps an event's deadline
+The rules are in ``domain.safety`` (pure). This module keeps an event's deadline
 fields in step with it (``sae_apply_deadlines``, called by the adverse-event services
 before they save), notifies the people who must act in the same transaction
 (``sae_notify``: written to the outbox, delivered by the workers), records that a report
@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from domain import safety as rules
 from notifications.recipients import (
     absolute_url,
     local_time,
@@ -40,7 +41,6 @@ from notifications.recipients import (
 from notifications.services import notification_enqueue
 from sites.roles import Perm, Role
 from sites.scoping import has_perm
-from trials.domain import safety as rules
 
 from ..models import AdverseEvent, AdverseEventCausality
 from .common import require_reason

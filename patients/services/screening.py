@@ -1,7 +1,7 @@
 """Eligibility screening.
 
 A screening evaluates the criteria of the protocol version in effect on the screening
-date (``trials.domain.eligibility.screen``, a safe rule interpreter) against the
+date (``domain.eligibility.screen``, a safe rule interpreter) against the
 coordinator's answers plus values already on record (date of birth, residence permit,
 identity document, insurance, consent languages, planned follow-up), so nothing is
 asked twice. Every screening is a new row; re-screening keeps the earlier ones.
@@ -27,9 +27,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
-from sites.roles import Perm
-from sites.scoping import has_perm
-from trials.domain.eligibility import (
+from domain.eligibility import (
     FIELD_CATALOGUE,
     FieldSource,
     FieldSpec,
@@ -39,6 +37,8 @@ from trials.domain.eligibility import (
     fields_needed,
     screen,
 )
+from sites.roles import Perm
+from sites.scoping import has_perm
 
 from ..models import Patient, Screening
 from ..selectors_screening import RECORD_FIELDS, as_domain, criteria_in_effect, record_values

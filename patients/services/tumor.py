@@ -1,7 +1,7 @@
 """Tumour assessments: the baseline scan with its lesions, and the follow-up scans that
 measure them (RECIST 1.1, iRECIST flags, recorded responses).
 
-The selection and measurement rules are the pure engine's (``trials.domain.recist``:
+The selection and measurement rules are the pure engine's (``domain.recist``:
 ``validate_baseline`` / ``validate_followup``); ``tumor_checks`` adds what needs the
 database (enrollment, dates, visits, the other assessments) and translates every
 ``SelectionError`` into an error that names the row and the field (``lesions[2].

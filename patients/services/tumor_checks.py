@@ -20,7 +20,7 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext as _
 
-from trials.domain import recist
+from domain import recist
 
 from ..models import Enrollment, Lesion, LesionMeasurement, Patient, TumorAssessment, Visit
 from .consent import withdrawal_date
@@ -54,7 +54,7 @@ def fmt_mm(value: float) -> str:
 
 def assessment_day0(enrollment: Enrollment) -> datetime.date:
     """Day 0 of the response evaluation: first treatment, else enrollment (as in
-    ``trials.domain.analysis``)."""
+    ``domain.analysis``)."""
     return enrollment.first_treatment_date or enrollment.enrolled_on
 
 

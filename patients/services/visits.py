@@ -21,10 +21,10 @@ from django.utils.translation import gettext as _
 from audit.bulk import bulk_create_audited
 from audit.context import audit_context
 from audit.transitions import check_transition
+from domain.schedule import VisitSpec, plan_visits
 from notifications.clinical import visit_submitted_notify
 from sites.roles import Perm
 from sites.scoping import has_perm
-from trials.domain.schedule import VisitSpec, plan_visits
 from trials.models import VisitDefinition
 
 from ..models import Enrollment, Patient, Visit

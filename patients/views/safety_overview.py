@@ -13,8 +13,8 @@ from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from domain import safety as rules
 from sites.mixins import get_visible_or_404
-from trials.domain import safety as rules
 from trials.models import Trial
 
 from ..forms_safety import ExpectednessForm, SaeReportForm, SafetyFilterForm

@@ -15,11 +15,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from domain import csv_safety
+from domain.eligibility import FIELD_CATALOGUE, FieldType
 from sites.mixins import get_visible_or_404, require_perm
 from sites.models import TrialSite
 from sites.roles import Perm
 from sites.scoping import has_perm
-from trials.domain.eligibility import FIELD_CATALOGUE, FieldType
 from trials.models import Trial
 
 from .. import selectors_screening as sel

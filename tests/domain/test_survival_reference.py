@@ -34,6 +34,7 @@ from __future__ import annotations
 import pytest
 
 from domain.response_tests import binomial_test, difference_ci
+from domain.statistics import kaplan_meier
 from domain.survival import (
     at_risk_grid,
     cox_hazard_ratio,
@@ -41,7 +42,6 @@ from domain.survival import (
     reverse_km_followup,
     stratified_logrank,
 )
-from trials.domain.statistics import kaplan_meier
 
 MAINTAINED = [(9, 1), (13, 1), (13, 0), (18, 1), (23, 1), (28, 0), (31, 1), (34, 1), (45, 0),
               (48, 1), (161, 0)]  # fmt: skip

@@ -447,3 +447,44 @@ def test_odm_carries_casebook_signatures(
     assert user.findtext("odm:LoginName", namespaces=ODM_NS) == investigator_site_a.username
     stamp = sig.findtext("odm:DateTimeStamp", namespaces=ODM_NS)
     assert stamp == signature.signed_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_odm_carries_record_signatures_on_their_form_and_item_group(
+    clinical, trial, patient_a, investigator_site_a, data_manager, export_now
+):
+    """A signed visit carries its Signature on the visit's FormData, a signed causality
+    assessment on its ItemGroupData; an invalidated one is not exported as valid."""
+    from monitoring.services import signature_sign
+
+    investigator_site_a.set_password("sign-Here-2026")
+    investigator_site_a.save()
+    d0 = clinical["visit"]
+    causality = clinical["ae"].causality.order_by("pk").first()
+    for record, meaning in ((d0, "approved"), (causality, "causality")):
+        signature_sign(
+            record=record,
+            level="record",
+            meaning=meaning,
+            username_entered=investigator_site_a.username,
+            password="sign-Here-2026",
+            acting_user=investigator_site_a,
+        )
+    doc = etree.fromstring(read_odm(export_now(trial, data_manager, "odm")))
+    schema = odm_schema()
+    assert schema.validate(doc), schema.error_log
+    subject = _subject(doc, patient_a.subject_id)
+    assert subject.find("odm:Signature", ODM_NS) is None  # no casebook signature
+    (visit_form,) = subject.xpath(
+        "odm:StudyEventData[@StudyEventOID='SE.V.D0']/odm:FormData[@FormOID='F.VISIT']",
+        namespaces=ODM_NS,
+    )
+    ref = visit_form.find("odm:Signature/odm:SignatureRef", ODM_NS)
+    assert ref.get("SignatureOID") == "SD.APPROVED"
+    (group,) = subject.xpath(
+        f".//odm:ItemGroupData[@ItemGroupOID='IG.AECAUS'][@ItemGroupRepeatKey='{causality.pk}']",
+        namespaces=ODM_NS,
+    )
+    ref = group.find("odm:Signature/odm:SignatureRef", ODM_NS)
+    assert ref.get("SignatureOID") == "SD.CAUSALITY"
+    defs = doc.xpath("//odm:AdminData/odm:SignatureDef/@OID", namespaces=ODM_NS)
+    assert {"SD.APPROVED", "SD.CAUSALITY"} <= set(defs)

@@ -11,12 +11,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.urls import reverse
 
+from domain.eligibility import Status, evaluate
 from monitoring.demo import DEMO_CHECKS, seed_monitoring
 from monitoring.models import DataQuery, EditCheck, QueryMessage
 from monitoring.services import edit_checks_run_trial
 from patients.models import Visit
 from patients.services.visits import visit_submit
-from trials.domain.eligibility import Status, evaluate
 
 from ..patients.helpers_visits import submit_data
 

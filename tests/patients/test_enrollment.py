@@ -10,6 +10,7 @@ from django.db import connection
 from django.urls import reverse
 
 from audit.models import AccessLog
+from domain.randomization import allocation_for
 from patients.models import Enrollment, Patient, UnblindingEvent, Visit
 from patients.services import (
     arm_visible_to,
@@ -18,7 +19,6 @@ from patients.services import (
     patient_enroll,
 )
 from sites.models import TrialSite
-from trials.domain.randomization import allocation_for
 from trials.models import Trial
 
 from .helpers_enroll import (

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime
 
+from domain.eligibility import ICCA_DEFAULT_CRITERIA
 from domain.prescreen import Kind, Option, Question, Verdict, birth_date_for_age, prescreen
-from trials.domain.eligibility import ICCA_DEFAULT_CRITERIA
 
 TODAY = datetime.date(2026, 12, 2)
 QUESTIONS = [

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from trials.domain.analysis import DataCutError, analyze
+from domain.analysis import DataCutError, analyze
 
 
 def lesion(lid, mm, *, organ="liver", target=True, nodal=False, ablated_on_study=False):

@@ -9,8 +9,8 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
+from domain.analysis import DataQualityError, analyze
 from tests.trials.test_analysis import datacut, patient, scan
-from trials.domain.analysis import DataQualityError, analyze
 
 
 def problems_of(result, sid):
@@ -176,14 +176,14 @@ def test_survival_summary_in_months_with_landmarks_and_at_risk_grid():
 def test_a_stored_nya_flag_expires_at_a_later_cut_off():
     """The dashboard aggregates stored outcomes: a patient not yet assessable on the day
     the outcome was stored is overdue (NE, in the denominator) once the window passed."""
-    from trials.domain.analysis import trial_statistics
+    from domain.analysis import trial_statistics
 
     fresh = {**patient("P9", "A", "S1", []), "enrolled_on": "2026-10-20"}
     early = analyze(datacut([fresh]))
     assert early["overall"]["rates"]["not_yet_assessable"] == 1
     import datetime
 
-    from trials.domain.analysis import patient_outcome, response_settings
+    from domain.analysis import patient_outcome, response_settings
 
     cut = datacut([fresh])
     stored = patient_outcome(fresh, response_settings(cut["trial"]), datetime.date(2026, 11, 1))

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from trials.domain.eligibility import ICCA_DEFAULT_CRITERIA
+from domain.eligibility import ICCA_DEFAULT_CRITERIA
 from trials.models import EligibilityCriterion, ProtocolVersion
 from trials.services import criteria_load_defaults
 

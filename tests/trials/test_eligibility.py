@@ -1,4 +1,4 @@
-"""Tests of trials.domain.eligibility (pure Python, no Django)."""
+"""Tests of domain.eligibility (pure Python, no Django)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from trials.domain.eligibility import (
+from domain.eligibility import (
     DERIVED_FIELDS,
     FIELD_CATALOGUE,
     ICCA_DEFAULT_CRITERIA,

@@ -1,4 +1,4 @@
-"""Tests of trials.domain.randomization (pure Python, no Django)."""
+"""Tests of domain.randomization (pure Python, no Django)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from trials.domain.randomization import (
+from domain.randomization import (
     MIN_SEED_BYTES,
     Allocation,
     AllocationSequence,

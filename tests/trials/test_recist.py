@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from trials.domain.recist import (
+from domain.recist import (
     Assessment,
     BestOverallResponse,
     Criteria,

@@ -58,7 +58,7 @@ import itertools
 
 import pytest
 
-from trials.domain.recist import (
+from domain.recist import (
     Criteria,
     IResponse,
     NewLesions,

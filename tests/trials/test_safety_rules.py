@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from trials.domain import safety as rules
+from domain import safety as rules
 
 AWARE = datetime.datetime(2026, 3, 2, 10, 30, tzinfo=datetime.UTC)
 H = datetime.timedelta(hours=1)

@@ -1,6 +1,6 @@
 from datetime import date
 
-from trials.domain.schedule import PlannedVisit, VisitSpec, nearest_clinic_day, plan_visits
+from domain.schedule import PlannedVisit, VisitSpec, nearest_clinic_day, plan_visits
 
 MON, WED = 0, 2
 

@@ -1,4 +1,4 @@
-"""Tests of trials.domain.statistics against published values (no Django, no database).
+"""Tests of domain.statistics against published values (no Django, no database).
 
 References
 ----------
@@ -22,7 +22,7 @@ from datetime import date
 import pytest
 from scipy import stats
 
-from trials.domain.statistics import (
+from domain.statistics import (
     BOR_CATEGORIES,
     FisherResult,
     KMResult,

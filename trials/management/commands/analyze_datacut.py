@@ -1,6 +1,6 @@
 """``manage.py analyze_datacut FILE [--site CODE]``
 
-Prints, as JSON, the statistics the dashboard shows (``trials.domain.analysis``, the same
+Prints, as JSON, the statistics the dashboard shows (``domain.analysis``, the same
 engine), computed from a data cut: ours (``export_datacut``) or one written by another
 system in the documented format (README, "Data cuts"). Needs no database.
 
@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from trials.domain.analysis import DataCutError, analyze
+from domain.analysis import DataCutError, analyze
 
 EXIT_MALFORMED = 2
 

@@ -17,7 +17,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 
-from trials.domain.analysis import DataCutError, analyze
+from domain.analysis import DataCutError, analyze
 from trials.report import render_report
 
 from .analyze_datacut import EXIT_MALFORMED, shape_problems
