@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from access.views import sealed, visible
 
@@ -96,7 +97,40 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ValidationError(django_errors(exc))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, exceptions.ValidationError) and _only_unknown_references(exc):
+        return _unknown_reference_response(exc)
     return drf_exception_handler(exc, context)
+
+
+def _codes(detail: Any) -> list[str]:
+    if isinstance(detail, dict):
+        return [code for value in detail.values() for code in _codes(value)]
+    if isinstance(detail, list):
+        return [code for value in detail for code in _codes(value)]
+    return [str(detail)]
+
+
+def _only_unknown_references(exc: exceptions.ValidationError) -> bool:
+    """True when every error of a write is a related id that matches nothing visible.
+
+    Such a request is well formed (the schema calls it valid); what it names is not
+    there, or is another site's: a 404 like a direct read of that record, with the
+    field named. Any other error in the same request keeps the whole answer a 400.
+    """
+    if not isinstance(exc.detail, dict) or not exc.detail:
+        return False
+    codes = _codes(exc.get_codes())
+    return bool(codes) and set(codes) == {"does_not_exist"}
+
+
+def _unknown_reference_response(exc: exceptions.ValidationError) -> Response:
+    fields = ", ".join(sorted(exc.detail))
+    body: dict[str, Any] = {
+        "detail": _("No such record among those you may see: %(fields)s.") % {"fields": fields}
+    }
+    body.update(exc.detail)
+    set_rollback()
+    return Response(body, status=status.HTTP_404_NOT_FOUND)
 
 
 class ReasonSerializer(serializers.Serializer):

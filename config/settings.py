@@ -280,6 +280,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # A notification left "sending" this long (worker lost mid-delivery) is sent again, with
 # the same Message-ID (notifications/models.py). Longer than EMAIL_TIMEOUT.
 OUTBOX_SENDING_TIMEOUT_SECONDS = env.int("OUTBOX_SENDING_TIMEOUT_SECONDS", default=600)
+# Sent (or finally failed) notifications are deleted after this many days (purge-outbox).
+OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=30)
 
 # Celery: eager without a broker, so the embedded default runs with no Redis.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
@@ -324,6 +326,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "audit.tasks.archive_access_log",
         "schedule": crontab(hour=19, minute=30),
     },
+    # 03:45 Asia/Shanghai: sent notifications past OUTBOX_RETENTION_DAYS.
+    "purge-outbox": {
+        "task": "notifications.tasks.purge_outbox",
+        "schedule": crontab(hour=19, minute=45),
+    },
     "purge-idempotency": {"task": "api.tasks.purge_idempotency_records", "schedule": 3600.0},
     # 06:30 Asia/Shanghai: visits whose window just closed with required forms missing
     # raise the missing-forms edit check's query (monitoring/visit_forms.py)
@@ -349,7 +356,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "api.filters.ApiFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "api.base.Pagination",

@@ -34,3 +34,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]
+
+# Error pages: the public recruiting area gets its own, cookie-free ones (recruiting/errors.py).
+handler400 = "recruiting.errors.handler400"
+handler403 = "recruiting.errors.handler403"
+handler404 = "recruiting.errors.handler404"
+handler500 = "recruiting.errors.handler500"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from audit.context import audit_context
 
@@ -23,3 +24,18 @@ def deliver_notification(message_id: int) -> bool:
 def flush_outbox() -> int:
     with audit_context(origin="task"):
         return outbox_flush()
+
+
+# Periodic job (Celery beat, ``CELERY_BEAT_SCHEDULE`` in config/settings.py): idempotent,
+# acknowledged late (a worker lost mid-run means the job runs again, harmlessly) and
+# retried a bounded number of times on database or connection errors.
+_RETRYABLE = (ConnectionError, OperationalError, InterfaceError)
+
+
+@shared_task(acks_late=True, autoretry_for=_RETRYABLE, max_retries=3, retry_backoff=30)
+def purge_outbox() -> int:
+    """Daily: delete sent messages older than ``OUTBOX_RETENTION_DAYS``."""
+    from .services import outbox_purge
+
+    with audit_context(origin="task", reason="Outbox retention period over"):
+        return outbox_purge()

@@ -26,6 +26,7 @@ from access.blinding import (
     sequence_visible,
 )
 from api.docs import inline_choice_field
+from api.filters import ApiFilterSet, IdFilter
 from trials.choices import Language
 
 from ..models import (
@@ -503,18 +504,7 @@ class TumorAssessmentSerializer(PatientRefMixin, serializers.ModelSerializer):
 # --------------------------------------------------------------------------------------
 
 
-class IdFilter(filters.NumberFilter):
-    """A record id (whole number)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(*args, **kwargs)
-
-
-class PatientRecordFilter(filters.FilterSet):
+class PatientRecordFilter(ApiFilterSet):
     """Filters every patient record has: its patient, trial, trial-site and site."""
 
     patient = IdFilter(field_name="patient", label="Patient id")
@@ -585,9 +575,19 @@ class VisitFilter(PatientRecordFilter):
         fields = ["status", "is_deviation"]
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 5})
+class GradeFilter(filters.NumberFilter):
+    """A CTCAE grade, 1 to 5 (declared so in the schema)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, min_value=1, max_value=5, **kwargs)
+
+
 class AdverseEventFilter(PatientRecordFilter):
-    grade = IdFilter(field_name="grade", max_value=5, label="CTCAE grade (1-5)")
-    grade_min = IdFilter(field_name="grade", lookup_expr="gte", max_value=5, label="Grade at least")
+    grade = GradeFilter(field_name="grade", label="CTCAE grade (1-5)")
+    grade_min = GradeFilter(field_name="grade", lookup_expr="gte", label="Grade at least")
     outcome = filters.ChoiceFilter(choices=AdverseEvent.Outcome.choices)
     onset_after, onset_before = date_range("onset_date", "Onset date")
     visit = IdFilter(field_name="visit", label="Visit id")

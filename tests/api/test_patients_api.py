@@ -76,7 +76,8 @@ def test_other_sites_records_are_404_and_writes_refused(
     response = api.post(
         "/api/v1/patients/", {**REGISTER, "trial_site": trial_site_b.pk}, format="json"
     )
-    assert response.status_code == 400 and "trial_site" in response.json()
+    # another site's trial-site is "not found", like reading it, and the field is named
+    assert response.status_code == 404 and "trial_site" in response.json()
     assert Patient.objects.count() == 1
     assert patient_b.subject_id not in api.get("/api/v1/patients/").content.decode()
 

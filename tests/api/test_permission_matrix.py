@@ -41,7 +41,8 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "detail_trial": (401, 200, 200, 200, 200, 200, 200),
     "statistics": (401, 403, 403, 200, 200, 200, 200),
     "write_site": (401, 400, 404, 400, 403, 403, 403),
-    "create_patient": (401, 201, 400, 201, 403, 403, 403),
+    # site B's coordinator names site A's trial-site: not found among theirs (404)
+    "create_patient": (401, 201, 404, 201, 403, 403, 403),
     "create_export": (401, 400, 400, 400, 400, 400, 400),
     # Identity look-up: only roles that may see identity (the empty body is then a 400).
     "identity_lookup": (401, 400, 400, 400, 403, 400, 403),

@@ -107,7 +107,7 @@ def test_one_digest_per_coordinator_and_day_in_their_language(
         ("crc_a2@example.org", "zh-hans"),
         ("crc_a@example.org", "en"),
     ]  # nothing at site B: its coordinator gets no digest
-    message = digests.get(recipient="crc_a@example.org")
+    message = digests.for_recipient("crc_a@example.org").get()
     assert message.key == f"digest:{coordinator_site_a.pk}:{today.isoformat()}:crc_a@example.org"
     assert message.subject == (
         f"Visits on {today.isoformat()}: 3 overdue, 1 in the next 7 days"  # D0, W3, D25
@@ -136,7 +136,7 @@ def test_reminder_once_per_visit_closing_within_two_days(
         "crc_a@example.org",
     ]
     assert {m.key.rsplit(":", 1)[0] for m in reminders} == {f"reminder:{w12.pk}"}
-    english = reminders.get(recipient="crc_a@example.org")
+    english = reminders.for_recipient("crc_a@example.org").get()
     assert english.subject == f"Visit window closes in 2 days: {enrolled_a.subject_id} Week 12"
 
 

@@ -184,10 +184,15 @@ def test_create_through_the_api_names_each_field(world, clients):
         Tumour.objects.get(pk=response.json()["id"]).history.first().history_user.username
         == "abs_a"
     )
-    # another center's patient "does not exist"
+    # another center's patient "does not exist": a 404 naming the field
     other = {**good, "patient": world["b"]["registry/patients"].pk}
     response = api.post("/api/v1/registry/tumours/", other, format="json")
-    assert response.status_code == 400 and "patient" in response.json()
+    assert response.status_code == 404 and "patient" in response.json()
+    # with another error besides, everything is listed in one 400
+    response = api.post(
+        "/api/v1/registry/tumours/", {**other, "diagnosis_date": "not-a-date"}, format="json"
+    )
+    assert response.status_code == 400 and {"patient", "diagnosis_date"} <= set(response.json())
     response = api.post(
         "/api/v1/registry/stagings/",
         {

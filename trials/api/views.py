@@ -2,12 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django_filters import rest_framework as filters
 from rest_framework import viewsets
 
 from access import blinding
 from api.base import ScopedViewSetMixin
-from api.filters import IdMultipleChoiceFilter
+from api.filters import ApiFilterSet, IdMultipleChoiceFilter
 
 from ..models import Arm, Intervention, ProtocolVersion, Trial
 from . import serializers
@@ -30,8 +29,8 @@ class ArmViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     ordering = ["trial", "code"]
 
 
-class InterventionFilter(filters.FilterSet):
-    arms = IdMultipleChoiceFilter(queryset=Arm.objects.all(), method="filter_arms")
+class InterventionFilter(ApiFilterSet):
+    arms = IdMultipleChoiceFilter(method="filter_arms", label="Arm ids")
 
     class Meta:
         model = Intervention
