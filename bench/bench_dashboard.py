@@ -38,11 +38,12 @@ from pathlib import Path
 from typing import Any
 
 import common  # bench/common.py (this folder is on sys.path when run as a script)
+from ratios import Goals
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-BENCH_DB = "bench_hbtrials"
+BENCH_DB = os.environ.get("BENCH_DB_NAME", "bench_hbtrials")
 INTERVAL = 42  # days between scans (imaging every 6 weeks)
 CHUNK = 1000  # patients per bulk_create round
 
@@ -365,6 +366,78 @@ def measured() -> Iterator[dict[str, Any]]:
     result["queries"] = len(ctx.captured_queries)
 
 
+def lean_statistics(trial: Any) -> dict[str, Any]:
+    """The lean baseline of ``statistics_cold_vs_lean``: a raw read (cursor, no model,
+    no dict) of only the fields the headline figures use, then the bare closed-form
+    computation on arrays: per arm and overall the ORR and DCR with Clopper-Pearson
+    limits (beta quantiles) and Kaplan-Meier PFS and OS with Greenwood variance."""
+    import numpy as np
+    from django.db import connection
+    from django.db.models import FloatField, TextField
+    from django.db.models.fields.json import KeyTextTransform
+    from django.db.models.functions import Cast
+    from scipy import special
+
+    from patients.models import ResponseSummary
+
+    fields = {
+        "arm": TextField,
+        "bor": TextField,
+        "pfs_days": FloatField,
+        "os_days": FloatField,
+        "pfs_event": TextField,
+        "os_event": TextField,
+    }
+    qs = (
+        ResponseSummary.objects.filter(
+            patient__trial_site__trial_id=trial.pk, patient__enrollment__isnull=False
+        )
+        .annotate(
+            **{f"x_{k}": Cast(KeyTextTransform(k, "outcome"), f()) for k, f in fields.items()}
+        )
+        .values_list(*(f"x_{k}" for k in fields))
+    )
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    arm = np.array([r[0] for r in rows])
+    bor = np.array([r[1] for r in rows])
+    truthy = {"true", "1", 1}
+
+    def cp(k: int, n: int) -> tuple[float, float]:
+        low = 0.0 if k == 0 else float(special.betaincinv(k, n - k + 1, 0.025))
+        high = 1.0 if k == n else float(special.betaincinv(k + 1, n - k, 0.975))
+        return low, high
+
+    def km(t: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        times, inverse = np.unique(t, return_inverse=True)
+        d = np.bincount(inverse, weights=e, minlength=times.size)
+        total = np.bincount(inverse, minlength=times.size)
+        at_risk = t.size - np.concatenate(([0], np.cumsum(total)[:-1]))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            survival = np.cumprod(1.0 - d / at_risk)
+            var = np.cumsum(np.where(d > 0, d / (at_risk * (at_risk - d)), 0.0))
+        return survival, var
+
+    out: dict[str, Any] = {}
+    for name, mask in [("all", np.ones(arm.size, dtype=bool))] + [
+        (code, arm == code) for code in sorted(set(arm.tolist()))
+    ]:
+        n = int(mask.sum())
+        responders = int(np.isin(bor[mask], ("CR", "PR")).sum())
+        controlled = int(np.isin(bor[mask], ("CR", "PR", "SD", "NON-CR/NON-PD")).sum())
+        block: dict[str, Any] = {"orr": cp(responders, n), "dcr": cp(controlled, n)}
+        for kind, ti, ei in (("pfs", 2, 4), ("os", 3, 5)):
+            t = np.array([r[ti] for r, m in zip(rows, mask, strict=True) if m], dtype=float)
+            e = np.array(
+                [r[ei] in truthy for r, m in zip(rows, mask, strict=True) if m], dtype=float
+            )
+            block[kind] = km(t, e)
+        out[name] = block
+    return out
+
+
 def measure_trial(trial: Any, lead: Any) -> dict[str, dict[str, Any]]:
     from django.contrib.auth import get_user_model
     from django.test import Client
@@ -376,11 +449,15 @@ def measure_trial(trial: Any, lead: Any) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     user_model = get_user_model()
 
+    lean_statistics(trial)  # the same warm database buffers for both figures
     statistics_invalidate(trial_id=trial.pk)
     user = user_model.objects.get(pk=lead.pk)
     with measured() as m:
         stats = trial_statistics_for(trial=trial, user=user)
     out["statistics, cold (no cache)"] = m
+    with measured() as m:
+        lean_statistics(trial)
+    out["lean baseline (raw read + closed form)"] = m
     user = user_model.objects.get(pk=lead.pk)
     with measured() as m:
         trial_statistics_for(trial=trial, user=user)
@@ -391,13 +468,14 @@ def measure_trial(trial: Any, lead: Any) -> dict[str, dict[str, Any]]:
     page = reverse("trials:dashboard", args=[trial.pk])
     data = reverse("trials:dashboard_data", args=[trial.pk])
     statistics_invalidate(trial_id=trial.pk)
-    for label, url in (
-        ("dashboard page, cold", page),
-        ("dashboard page, warm", page),
-        ("data.json, warm", data),
+    for label, url, headers in (
+        ("dashboard page, cold", page, {}),
+        ("dashboard page, warm", page, {}),
+        ("data.json, warm", data, {}),
+        ("data.json, warm, gzip", data, {"accept-encoding": "gzip"}),
     ):
         with measured() as m:
-            response = client.get(url)
+            response = client.get(url, headers=headers)
         assert response.status_code == 200, (url, response.status_code)
         m["bytes"] = len(response.content)
         out[label] = m
@@ -455,11 +533,22 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=20260101)
     parser.add_argument("--skip-datacut", action="store_true", help="skip export/analyze timing")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument(
+        "--seed-only", action="store_true", help="seed (with --keep) and measure nothing"
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure a database kept by an earlier --keep run (same --patients), no seeding",
+    )
     args = parser.parse_args()
     if args.patients < 10 or not 1 <= args.sites <= 99 or args.followups < 1:
         parser.error("need --patients >= 10, --sites 1..99 and --followups >= 1")
 
-    url, cleanup, label = prepare_database()
+    if args.reuse:
+        url, cleanup, label = common.existing_database(BENCH_DB)
+    else:
+        url, cleanup, label = prepare_database()
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("TESTING", "1")  # development defaults for secrets: a throw-away run
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -484,26 +573,39 @@ def main() -> int:
         call_command("migrate", verbosity=0)
         migrate_s = time.perf_counter() - t0
         small_n = max(1, args.patients // 10)
-        seeder = Seeder(sites=args.sites, followups=args.followups, seed=args.seed)
-        t0 = time.perf_counter()
-        sites = seeder.sites()
-        big, big_arms, big_sites = seeder.trial("BENCH", sites, args.patients)
-        seeder.patients(big, big_arms, big_sites, args.patients)
-        seed_s = time.perf_counter() - t0
-        big_counts = dict(seeder.counts)
-        small, small_arms, small_sites = seeder.trial("BENCHS", sites, small_n)
-        seeder.patients(small, small_arms, small_sites, small_n)
-        lead = get_user_model().objects.create_user("bench_lead")  # force_login only
-        for trial in (big, small):
-            Membership.objects.create(user=lead, role=Role.LEAD_INVESTIGATOR, trial=trial)
+        if args.reuse:
+            from trials.models import Trial
 
-        print(f"Database: {label}; migrate {migrate_s:.1f} s")
-        print(
-            f"Seeded trial BENCH: {args.sites} sites, {args.patients:,} patients, "
-            f"{big_counts['assessments']:,} assessments, {big_counts['measurements']:,} lesion "
-            f"measurements, outcomes by the real engine, in {seed_s:.1f} s "
-            f"(and trial BENCHS with {small_n:,} patients)"
-        )
+            big, small = (
+                Trial.objects.get(protocol_code="BENCH"),
+                Trial.objects.get(protocol_code="BENCHS"),
+            )
+            lead = get_user_model().objects.get(username="bench_lead")
+            print(f"Database: {label} (reused, seeded earlier)")
+        else:
+            seeder = Seeder(sites=args.sites, followups=args.followups, seed=args.seed)
+            t0 = time.perf_counter()
+            sites = seeder.sites()
+            big, big_arms, big_sites = seeder.trial("BENCH", sites, args.patients)
+            seeder.patients(big, big_arms, big_sites, args.patients)
+            seed_s = time.perf_counter() - t0
+            big_counts = dict(seeder.counts)
+            small, small_arms, small_sites = seeder.trial("BENCHS", sites, small_n)
+            seeder.patients(small, small_arms, small_sites, small_n)
+            lead = get_user_model().objects.create_user("bench_lead")  # force_login only
+            for trial in (big, small):
+                Membership.objects.create(user=lead, role=Role.LEAD_INVESTIGATOR, trial=trial)
+
+            print(f"Database: {label}; migrate {migrate_s:.1f} s")
+            print(
+                f"Seeded trial BENCH: {args.sites} sites, {args.patients:,} patients, "
+                f"{big_counts['assessments']:,} assessments, {big_counts['measurements']:,} "
+                f"lesion measurements, outcomes by the real engine, in {seed_s:.1f} s "
+                f"(and trial BENCHS with {small_n:,} patients)",
+                flush=True,
+            )
+            if args.seed_only:
+                return 0
         check = outcome_check(big)
         print(f"Stored outcomes equal a fresh response_recompute for {check}")
 
@@ -535,9 +637,25 @@ def main() -> int:
         if "analyze_datacut" in results[args.patients]:
             print(f"Data cut round trip: {results[args.patients]['analyze_datacut']['note']}")
         ok = same_queries and results[args.patients].get("_same", {"same": True})["same"]
-        return 0 if ok else 1
+        goals = Goals()
+        print()
+        cold, lean = (
+            results[small_n]["statistics, cold (no cache)"]["seconds"],
+            results[small_n]["lean baseline (raw read + closed form)"]["seconds"],
+        )
+        print(
+            f"statistics_cold_vs_lean at {small_n:,} patients (trend, not a goal): "
+            f"{cold * 1000:.2f} ms, {lean * 1000:.2f} ms, {cold / lean:.2f}x"
+        )
+        goals.ratio(
+            "statistics_cold_vs_lean",
+            results[args.patients]["statistics, cold (no cache)"]["seconds"],
+            results[args.patients]["lean baseline (raw read + closed form)"]["seconds"],
+            limit=2,
+        )
+        return 0 if ok and not goals.failed() else 1
     finally:
-        if args.keep:
+        if args.keep or args.reuse:
             print(f"Kept the benchmark database: {url}")
         else:
             cleanup()

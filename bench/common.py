@@ -45,3 +45,12 @@ def prepare_database(name: str) -> tuple[str, Callable[[], None], str]:
         shutil.rmtree(directory, ignore_errors=True)
 
     return f"sqlite:///{path}", cleanup, f"SQLite (temporary file {path})"
+
+
+def existing_database(name: str) -> tuple[str, Callable[[], None], str]:
+    """The PostgreSQL database ``name`` kept by an earlier ``--keep`` run (not dropped)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://", "pgsql://")):
+        raise SystemExit("--reuse needs DATABASE_URL pointing at the PostgreSQL server")
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}")), lambda: None, f"PostgreSQL ({name})"

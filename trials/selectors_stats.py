@@ -30,6 +30,9 @@ from datetime import date
 from typing import Any
 
 from django.core.cache import cache
+from django.db import models
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.functions import Cast
 from django.http import Http404
 from django.utils import timezone
 
@@ -115,18 +118,69 @@ def dashboard_sites(*, trial: Trial, user: Any) -> tuple[bool, list[str]]:
     return False, codes
 
 
+#: The stored outcome's keys the statistics read, with their types. Everything but the
+#: per-scan ``timepoints`` and the ``notes`` (most of each ~2 KB outcome), read as typed
+#: columns (``outcome->>'key'`` cast in SQL) so no whole JSON document is decoded.
+OUTCOME_COLUMNS: dict[str, type[models.Field]] = {
+    "subject_id": models.TextField,
+    "site": models.TextField,
+    "arm": models.TextField,
+    "enrolled_on": models.TextField,
+    "day0": models.TextField,
+    "stratum": models.TextField,
+    "evaluable": models.BooleanField,
+    "measurable_disease": models.BooleanField,
+    "treated": models.BooleanField,
+    "recorded": models.BooleanField,
+    "confirmed": models.BooleanField,
+    "not_yet_assessable": models.BooleanField,
+    "bor": models.TextField,
+    "bor_confirmed": models.TextField,
+    "bor_unconfirmed": models.TextField,
+    "non_ablated_bor": models.TextField,
+    "best_change_pct": models.FloatField,
+    "first_response_day": models.IntegerField,
+    "progression_day": models.IntegerField,
+    "followups": models.IntegerField,
+    "pfs_days": models.IntegerField,
+    "pfs_event": models.BooleanField,
+    "os_days": models.IntegerField,
+    "os_event": models.BooleanField,
+    "dor_days": models.IntegerField,
+    "dor_event": models.BooleanField,
+    "days_on_study": models.IntegerField,
+}
+#: Keys an older outcome may lack, where the engine's default differs from None.
+_ABSENT_WHEN_NULL = ("treated", "followups")
+
+
 def _outcomes(trial: Trial, site_codes: Sequence[str] | None) -> list[dict[str, Any]]:
-    """ONE query: the stored outcomes of the trial's enrolled patients in scope.
+    """ONE query: the stored outcomes of the trial's enrolled patients in scope, as
+    plain dicts of the keys in ``OUTCOME_COLUMNS`` (typed columns) and ``problems``.
 
     Ordered by subject id, as a data cut lists its patients, so that ties in the
     waterfall and swimmer order come out exactly as ``analyze_datacut`` orders them.
     """
     qs = ResponseSummary.objects.filter(
         patient__trial_site__trial_id=trial.pk, patient__enrollment__isnull=False
-    )
+    ).exclude(outcome={})
     if site_codes is not None:
         qs = qs.filter(patient__trial_site__site__code__in=list(site_codes))
-    return [o for o in qs.order_by("patient__subject_id").values_list("outcome", flat=True) if o]
+    columns = {
+        f"o_{key}": Cast(KeyTextTransform(key, "outcome"), field())
+        for key, field in OUTCOME_COLUMNS.items()
+    }
+    columns["o_problems"] = KeyTransform("problems", "outcome")
+    keys = [*OUTCOME_COLUMNS, "problems"]
+    out = []
+    for row in qs.order_by("patient__subject_id").annotate(**columns).values_list(*columns):
+        o = dict(zip(keys, row, strict=True))
+        o["problems"] = o["problems"] or []
+        for key in _ABSENT_WHEN_NULL:
+            if o[key] is None:
+                del o[key]
+        out.append(o)
+    return out
 
 
 def _header_for(header: dict[str, Any], site_codes: Sequence[str] | None) -> dict[str, Any]:

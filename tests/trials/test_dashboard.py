@@ -353,3 +353,27 @@ def test_dashboard_csv_keeps_negative_changes_numeric_and_quotes_formulas(
     assert all(float(c) == float(c.lstrip("'")) and not c.startswith("'") for c in changes)
     table = Table((("a", "A"), ("b", "B")), [["=1+1", -3.5]])
     assert table.csv().splitlines()[1] == "'=1+1,-3.5"
+
+
+def test_data_and_csv_are_gzipped_the_page_is_not(client, trial, seeded, lead_investigator):
+    import gzip
+    import json
+
+    client.force_login(lead_investigator)
+    data_url = reverse("trials:dashboard_data", args=[trial.pk])
+    packed = client.get(data_url, headers={"accept-encoding": "gzip"})
+    assert packed["Content-Encoding"] == "gzip"
+    plain = client.get(data_url)
+    assert "Content-Encoding" not in plain
+    unpacked = json.loads(gzip.decompress(packed.content))
+    assert unpacked["overall"] == plain.json()["overall"]
+    csv = client.get(
+        reverse("trials:dashboard_csv", args=[trial.pk, "swimmer"]),
+        headers={"accept-encoding": "gzip"},
+    )
+    assert csv["Content-Encoding"] == "gzip"
+    # The page carries the CSRF token: never compressed (BREACH).
+    page = client.get(
+        reverse("trials:dashboard", args=[trial.pk]), headers={"accept-encoding": "gzip"}
+    )
+    assert page.status_code == 200 and "Content-Encoding" not in page

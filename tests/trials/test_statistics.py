@@ -237,6 +237,7 @@ def test_fisher_10_of_31_vs_12_of_30():
         "odds_ratio",
         "odds_ratio_ci_lower",
         "odds_ratio_ci_upper",
+        "odds_ratio_kind",
         "sample_odds_ratio",
         "confidence",
         "method",
@@ -665,3 +666,112 @@ def test_format_p_value():
     assert format_p_value(0.5995) == "p = 0.600"
     assert format_p_value(4.17e-5) == "p < 0.001"
     assert format_p_value(None) == "p not estimable"
+
+
+# --- closed-form / array implementations against SciPy's reference routines -----------
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 31, 100, 251, 5_000, 100_000])
+def test_clopper_pearson_closed_form_equals_binomtest(n):
+    # The closed form (beta quantiles) against SciPy's root-finding on the binomial
+    # tail, over every k (a spread of k for the large n), at 95% and 90%.
+    ks = range(n + 1) if n <= 31 else sorted({0, 1, 2, 7, n // 3, n // 2, n - 3, n - 1, n})
+    for confidence in (0.95, 0.90):
+        for k in ks:
+            ours = proportion_ci(k, n, confidence)
+            ref = stats.binomtest(k, n).proportion_ci(confidence, method="exact")
+            assert abs(ours.ci_lower - ref.low) < 1e-9, (k, n)
+            assert abs(ours.ci_upper - ref.high) < 1e-9, (k, n)
+
+
+def _conditional_reference(a, b, c, d, confidence=0.95):
+    ref = stats.contingency.odds_ratio([[a, b], [c, d]], kind="conditional")
+    ci = ref.confidence_interval(confidence_level=confidence)
+    return float(ref.statistic), float(ci.low), float(ci.high)
+
+
+def _same(x, y, rel=1e-9):
+    if math.isinf(x) or math.isinf(y) or x == 0 or y == 0:
+        return x == y
+    return abs(x - y) <= rel * abs(x)
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        (10, 21, 12, 18),
+        (3, 4, 5, 0),
+        (0, 5, 3, 4),
+        (5, 0, 3, 4),
+        (1, 1, 1, 1),
+        (2, 7, 8, 2),
+        (40, 60, 20, 80),
+        (350, 650, 300, 700),
+    ],
+)
+def test_conditional_odds_ratio_equals_scipy(table):
+    from domain.statistics import conditional_odds_ratio
+
+    estimate, low, high, kind = conditional_odds_ratio(*table)
+    ref = _conditional_reference(*table)
+    assert kind == "conditional"
+    assert _same(estimate, ref[0]) and _same(low, ref[1]) and _same(high, ref[2]), (
+        (estimate, low, high),
+        ref,
+    )
+
+
+def test_conditional_odds_ratio_random_tables_equal_scipy():
+    import random
+
+    from domain.statistics import conditional_odds_ratio
+
+    rng = random.Random(17)
+    for _ in range(25):
+        n1, n2 = rng.randint(1, 80), rng.randint(1, 80)
+        a, c = rng.randint(0, n1), rng.randint(0, n2)
+        if a + c in (0, n1 + n2):
+            continue  # no events or no non-events: compare_proportions reports None
+        ours = conditional_odds_ratio(a, n1 - a, c, n2 - c)
+        ref = _conditional_reference(a, n1 - a, c, n2 - c)
+        assert all(_same(x, y) for x, y in zip(ours[:3], ref, strict=True)), (a, n1, c, n2)
+
+
+def test_odds_ratio_above_the_size_limit_is_the_stated_sample_alternative(monkeypatch):
+    from domain import statistics as module
+
+    monkeypatch.setattr(module, "ODDS_RATIO_EXACT_LIMIT", 100)
+    module.conditional_odds_ratio.cache_clear()
+    try:
+        result = compare_proportions(40, 100, 20, 100)
+        sample = stats.contingency.odds_ratio([[40, 60], [20, 80]], kind="sample")
+        ci = sample.confidence_interval(0.95)
+        assert result.odds_ratio == pytest.approx(sample.statistic, rel=1e-12)
+        assert result.odds_ratio_ci_lower == pytest.approx(ci.low, rel=1e-12)
+        assert result.odds_ratio_ci_upper == pytest.approx(ci.high, rel=1e-12)
+        assert "Woolf" in result.method and "100" in result.method
+        assert result.odds_ratio_kind == "sample"
+        small = compare_proportions(4, 10, 2, 10)  # under the limit: exact, says so
+        assert "conditional maximum-likelihood" in small.method
+    finally:
+        module.conditional_odds_ratio.cache_clear()
+
+
+def test_logrank_expected_events_equal_the_event_table_sum():
+    # Expected events in group a: sum over event times of d * n_a / n (R survdiff).
+    import random
+
+    rng = random.Random(3)
+    ta = [float(rng.randint(1, 60)) for _ in range(80)]
+    tb = [float(rng.randint(1, 60)) for _ in range(70)]
+    ea = [rng.random() < 0.6 for _ in ta]
+    eb = [rng.random() < 0.5 for _ in tb]
+    times = ta + tb
+    events = ea + eb
+    expected = 0.0
+    for t in sorted({t for t, e in zip(times, events, strict=True) if e}):
+        d = sum(1 for x, e in zip(times, events, strict=True) if e and x == t)
+        expected += d * sum(1 for x in ta if x >= t) / sum(1 for x in times if x >= t)
+    result = logrank(ta, ea, tb, eb)
+    assert result.expected_a == pytest.approx(expected, rel=1e-12)
+    assert result.expected_a + result.expected_b == pytest.approx(sum(events))

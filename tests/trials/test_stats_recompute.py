@@ -122,3 +122,34 @@ def test_eager_mode_queues_nothing(trial):
         assert stats_tasks.schedule_statistics_recompute(trial.pk) is False
     finally:
         app.conf.task_always_eager = before
+
+
+@pytest.mark.django_db
+def test_statistics_read_typed_columns_equal_to_the_stored_outcomes(
+    trial, trial_site_a, trial_site_b
+):
+    # The statistics read only the keys they use, as typed columns; the values are the
+    # stored outcome's own (timepoints and notes, which no figure uses, are not read),
+    # and the figures equal those computed from the whole stored documents.
+    from domain import analysis
+    from patients.models import ResponseSummary
+
+    arm_a, arm_b = arms(trial)
+    make_patient(trial_site_a, arm_a, changes=RESPONDER, death_day=200)
+    make_patient(trial_site_a, arm_b, changes=(30, 45))
+    make_patient(trial_site_b, arm_b, alive_day=120)
+    stored = {
+        o["subject_id"]: o
+        for o in ResponseSummary.objects.filter(patient__trial_site__trial=trial).values_list(
+            "outcome", flat=True
+        )
+    }
+    lean = selectors_stats._outcomes(trial, None)
+    assert [o["subject_id"] for o in lean] == sorted(stored)
+    for o in lean:
+        full = stored[o["subject_id"]]
+        assert full["timepoints"] and "timepoints" not in o
+        assert o == {k: v for k, v in full.items() if k not in ("timepoints", "notes", "bor_label")}
+    header = selectors_stats.cached_trial_header(trial, cutoff=selectors_stats.timezone.localdate())
+    from_full = analysis.trial_statistics(header, [stored[k] for k in sorted(stored)])
+    assert analysis.trial_statistics(header, lean) == from_full
