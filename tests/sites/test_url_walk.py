@@ -114,6 +114,7 @@ REGISTRY_DOMAIN = {
     "tumours": "staging",
     "genomic-tests": "vcf",
     "imaging-studies": "observation",
+    "templates": "tumours",  # the CSV template of a domain
 }
 NAMED_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
 
