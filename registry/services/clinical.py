@@ -261,6 +261,11 @@ def _staging_fields(
     }
 
 
+def _inputs_are_named(inputs: Any) -> None:
+    if not isinstance(inputs, dict) or not all(isinstance(k, str) for k in inputs):
+        raise ValidationError({"inputs": [_("Give the inputs as name: value pairs.")]})
+
+
 def staging_compute(
     *,
     tumour: Tumour,
@@ -274,6 +279,7 @@ def staging_compute(
     """Run the engine of ``system`` on ``inputs`` (the tumour's own fields fill what the
     caller leaves out) and store inputs, value, engine version and any override."""
     require_registry_perm(acting_user, tumour.patient.site)
+    _inputs_are_named(inputs)
     fields = _staging_fields(
         tumour=tumour,
         system=system,
@@ -311,6 +317,7 @@ def staging_update(
     is a new record). Needs a reason; the previous value stays in the history."""
     tumour = record.tumour
     require_registry_perm(acting_user, tumour.patient.site)
+    _inputs_are_named(inputs or {})
     fields = _staging_fields(
         tumour=tumour,
         system=record.system,

@@ -227,3 +227,18 @@ def test_patch_registry_patient(api_for, rpatient_a, abstractor_a):
     assert rpatient_a.residence_region == "Zhejiang"
     bad = client.patch(url, {"birth_date": "2999-01-01", "reason": "x"}, format="json")
     assert bad.status_code == 400 and "birth_date" in bad.json()
+
+
+def test_patch_staging_refuses_inputs_that_are_not_named(api_for, records, abstractor_a):
+    client = api_for(abstractor_a)
+    url = api_url("registry/stagings", records["stagings"])
+    response = client.patch(url, {"inputs": [1, 2], "reason": "x"}, format="json")
+    assert response.status_code == 400 and "inputs" in response.json()
+    response = client.patch(url, {"inputs": {"tumour_count": "many"}, "reason": "x"}, "json")
+    assert response.status_code == 400 and "inputs" in response.json()
+    response = client.patch(
+        url, {"inputs": {"largest_size_mm": 25}, "reason": "Remeasured"}, "json"
+    )
+    assert response.status_code == 200
+    records["stagings"].refresh_from_db()
+    assert records["stagings"].inputs["largest_size_mm"] == 25
