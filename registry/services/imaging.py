@@ -78,7 +78,12 @@ def imaging_study_from_dicom(
 
 
 def lirads_observation_record(
-    *, study: ImagingStudy, acting_user: ActingUser, **fields: Any
+    *,
+    study: ImagingStudy,
+    acting_user: ActingUser,
+    observation: LiradsObservation | None = None,
+    reason: str = "",
+    **fields: Any,
 ) -> LiradsObservation:
     def rules(o: LiradsObservation) -> dict[str, list[str]]:
         errors: dict[str, list[str]] = {}
@@ -93,10 +98,11 @@ def lirads_observation_record(
         return errors
 
     return save_record(
-        LiradsObservation(study=study),
+        observation or LiradsObservation(study=study),
         fields={k: v for k, v in fields.items() if k in OBSERVATION_FIELDS},
         site=study.patient.site,
         acting_user=acting_user,
         rules=rules,
+        reason=reason,
         created_reason=_("LI-RADS observation recorded"),
     )

@@ -118,6 +118,7 @@ REGISTRY_DOMAIN = {
     "tumours": "staging",
     "genomic-tests": "vcf",
     "imaging-studies": "observation",
+    "templates": "tumours",  # the CSV template of a domain
 }
 NAMED_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
 #: The address site B's coordinator works from (in the access log).
