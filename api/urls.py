@@ -76,7 +76,8 @@ urlpatterns = [
     path("schema/", login_not_required(SpectacularAPIView.as_view()), name="schema"),
     path(
         "docs/",
-        login_not_required(SpectacularSwaggerSplitView.as_view(url_name="schema")),
+        # behind the login (the schema itself stays public for API clients)
+        SpectacularSwaggerSplitView.as_view(url_name="schema"),
         name="swagger-ui",
     ),
     # last: any other /api/ path is a JSON 404 (401 without credentials), never HTML

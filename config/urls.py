@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, JsonResponse
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from api import views as api_views
 from sites.views import home, set_language_and_remember
@@ -33,6 +35,12 @@ urlpatterns = [
     path("recruiting/", include("recruiting.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    # browsers ask for /favicon.ico on pages that do not name an icon (e.g. a PDF)
+    path(
+        "favicon.ico",
+        login_not_required(RedirectView.as_view(url=static("favicon.png"), permanent=False)),
+        name="favicon",
+    ),
 ]
 
 # Error pages: the public recruiting area gets its own, cookie-free ones (recruiting/errors.py).

@@ -235,6 +235,34 @@ def _normalise(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+#: What ``adverse_event_errors`` assumes for a value the form could not read.
+_AE_BLANK: dict[str, Any] = {
+    "term": "",
+    "ctcae_term": None,
+    "other_specify": "",
+    "other_soc": "",
+    "grade": None,
+    "serious": False,
+    "serious_criteria": [],
+    "onset_date": None,
+    "resolution_date": None,
+    "outcome": "",
+    "action_taken": "",
+    "description": "",
+    "visit": None,
+}
+
+
+def adverse_event_errors(
+    *, patient: Patient, data: dict[str, Any], causality: dict[int, str] | None = None
+) -> dict[str, list[str]]:
+    """The adverse-event rules on the values that could be read (the rest blank), as a
+    dict; nothing is written. Forms call it when some fields already failed so that every
+    problem comes back in one round (fields already in error keep their own message)."""
+    full = {**_AE_BLANK, **{k: v for k, v in data.items() if k in _AE_BLANK}}
+    return _validate(patient, _normalise(full), causality)
+
+
 def _require(user: Any, patient: Patient) -> None:
     if not has_perm(user, Perm.ENTER_CLINICAL_DATA, trial_site=patient.trial_site):
         raise PermissionDenied(_("You may not enter clinical data at this site."))

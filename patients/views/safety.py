@@ -22,7 +22,7 @@ from ..models import AdverseEvent, Patient, Visit
 from ..selectors_ctcae import ae_form_context
 from ..selectors_visits import adverse_event_list
 from ..services import safety
-from .common import apply_errors
+from .common import add_missing_errors, apply_errors
 
 
 def _visits_for(patient: Patient):  # noqa: ANN202 - a queryset of the patient's visits
@@ -105,6 +105,8 @@ def ae_new(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Adverse event recorded."))
                 return redirect("patients:ae_detail", pk=event.pk)
+        else:
+            add_missing_errors(form, form.rule_errors(patient))
     else:
         initial = {}
         visit_id = request.GET.get("visit", "")
@@ -157,6 +159,8 @@ def ae_edit(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Changes saved."))
                 return redirect("patients:ae_detail", pk=event.pk)
+        else:
+            add_missing_errors(form, form.rule_errors(patient))
     else:
         form = AdverseEventForm(
             initial=AdverseEventForm.initial_for(event),

@@ -30,7 +30,7 @@ from ..forms_tumor import (
 from ..models import Enrollment, Lesion, Patient, TumorAssessment, Visit
 from ..selectors_tumor import response_overview
 from ..services import tumor as tumor_services
-from .common import apply_errors
+from .common import add_missing_errors, apply_errors
 
 ROW_KEY = re.compile(r"^(lesions|measurements)\[(\d+)\]\.(\w+)$")
 
@@ -52,6 +52,31 @@ def _apply_row_errors(form: Any, row_forms: list[Any], exc: ValidationError, row
             rest.setdefault(key, []).extend(messages_)
     if rest:
         apply_errors(form, ValidationError(rest))
+
+
+def _add_missing_followup_errors(
+    patient: Patient, form: Any, formset: Any, exclude: TumorAssessment | None = None
+) -> None:
+    """Some fields failed their own checks: run the follow-up rules on what could be
+    read, so every problem is flagged in this round. A field (or a lesion row) already
+    in error keeps its own message."""
+    form.is_valid(), formset.is_valid()  # cleaned_data of every form, even invalid ones
+    data = {k: v for k, v in form.service_data().items() if k not in form.errors}
+    data["measurements"] = [row.service_row() for row in formset.forms]
+    errors = tumor_services.assessment_followup_errors(patient=patient, exclude=exclude, **data)
+    rest: dict[str, list[str]] = {}
+    for key, messages_ in errors.items():
+        match = ROW_KEY.match(key)
+        if match and match.group(1) == "measurements" and int(match.group(2)) < len(formset.forms):
+            row = formset.forms[int(match.group(2))]
+            if row.errors:
+                continue
+            name = match.group(3)
+            for message in messages_:
+                row.add_error(name if name in row.fields else None, message)
+        elif key != "measurements":
+            rest[key] = messages_
+    add_missing_errors(form, rest)
 
 
 def _patient(request: HttpRequest, pk: int) -> Patient:
@@ -181,6 +206,8 @@ def assessment_new(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Follow-up assessment recorded."))
                 return redirect("patients:assessment_detail", pk=assessment.pk)
+        else:
+            _add_missing_followup_errors(patient, form, formset)
     else:
         initial: dict[str, Any] = {
             "method": baseline.method,

@@ -171,12 +171,17 @@ def test_token_page_creates_and_revokes(client, coordinator_site_a):
     assert token.revoked_at is not None
 
 
-def test_schema_and_docs_are_served_offline(client):
+def test_schema_and_docs_are_served_offline(client, coordinator_site_a):
     schema = client.get("/api/schema/")
     assert schema.status_code == 200 and b"openapi: 3" in schema.content
+    # the documentation page is behind the login, and links back to the application
+    anonymous = client.get("/api/docs/")
+    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+    client.force_login(coordinator_site_a)
     docs = client.get("/api/docs/")
     assert docs.status_code == 200 and b"swagger-ui" in docs.content
     assert b"cdn" not in docs.content.lower()
+    assert b'class="docs-back"' in docs.content and b'href="/"' in docs.content
 
 
 def test_blinded_trial_hides_which_arm_gets_which_intervention(

@@ -23,6 +23,7 @@ PUBLIC = {
     "logout",
     "set_language",
     "healthz",
+    "favicon",
     "password_reset",
     "password_reset_done",
     "password_reset_confirm",
@@ -32,7 +33,6 @@ PUBLIC = {
     "jsi18n",
     "admin:jsi18n",
     "schema",
-    "swagger-ui",
     "redoc",
     # Public recruiting pages (no login by design: recruiting/views_public.py).
     "recruiting:index",
