@@ -166,7 +166,7 @@ def _outcomes(trial: Trial, site_codes: Sequence[str] | None) -> list[dict[str, 
     ).exclude(outcome={})
     if site_codes is not None:
         qs = qs.filter(patient__trial_site__site__code__in=list(site_codes))
-    columns = {
+    columns: dict[str, Any] = {
         f"o_{key}": Cast(KeyTextTransform(key, "outcome"), field())
         for key, field in OUTCOME_COLUMNS.items()
     }

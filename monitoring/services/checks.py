@@ -76,7 +76,8 @@ def rule_problems(*, rule: Any, label: str) -> list[str]:
 #: Labels of extra values for the engine's reason texts.
 _EXTRA_SPECS = {
     "missing_forms_past_window": FieldSpec(
-        FieldType.INT, gettext_lazy("Required forms missing after the visit window")
+        FieldType.INT,
+        gettext_lazy("Required forms missing after the visit window"),  # type: ignore[arg-type]  # lazy: translated when the reason is phrased
     ),
 }
 
