@@ -1,9 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
 from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from api import views as api_views
 from sites.views import home, set_language_and_remember
@@ -16,6 +15,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 admin.site.site_header = "Hepato-biliary trials administration"
 admin.site.site_title = "HB trials admin"
+
+
+def _favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """Browsers ask for /favicon.ico on pages that name no icon (e.g. a PDF). The URL is
+    resolved per request: the static manifest does not exist yet when collectstatic
+    imports this module."""
+    return HttpResponseRedirect(static("favicon.png"))
+
 
 urlpatterns = [
     path("", home, name="home"),
@@ -35,12 +42,7 @@ urlpatterns = [
     path("recruiting/", include("recruiting.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
-    # browsers ask for /favicon.ico on pages that do not name an icon (e.g. a PDF)
-    path(
-        "favicon.ico",
-        login_not_required(RedirectView.as_view(url=static("favicon.png"), permanent=False)),
-        name="favicon",
-    ),
+    path("favicon.ico", login_not_required(_favicon), name="favicon"),
 ]
 
 # Error pages: the public recruiting area gets its own, cookie-free ones (recruiting/errors.py).
