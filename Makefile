@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run serve test worker lint format bench messages clean lock lock-upgrade backup restore
+.PHONY: install run serve test worker lint format bench bench-registry messages clean lock lock-upgrade backup restore
 
 # The environment is exactly requirements.lock (versions and hashes, see README
 # "Reproducible installs"); the project itself is installed on top without dependencies.
@@ -50,9 +50,13 @@ test: install
 worker: install
 	$(BIN)/celery -A config worker --beat --loglevel=info
 
+# Style, architecture (import-linter contracts in pyproject.toml) and types (mypy with the
+# Django and DRF stubs, on the files listed in [tool.mypy]); README "Architecture".
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	TESTING=1 $(BIN)/mypy
 
 format: install
 	$(BIN)/ruff check --fix .
@@ -69,9 +73,14 @@ bench: install
 	$(BIN)/python bench/bench_exports.py --patients $$(( $(BENCH_PATIENTS) / 2 )) $(BENCH_EXPORT_ARGS) || status=1; \
 	exit $$status
 
+# Registry research at scale (PostgreSQL): 500,000 patients, ~5 million events by default.
+BENCH_REGISTRY_PATIENTS ?= 500000
+bench-registry: install
+	$(BIN)/python bench/bench_registry.py --patients $(BENCH_REGISTRY_PATIENTS)
+
 messages: install
-	DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=tests --ignore=monitoring --ignore=recruiting --ignore=clinical --ignore=registry
-	for app in monitoring recruiting clinical registry; do (cd $$app && DEBUG=1 DJANGO_SETTINGS_MODULE=config.settings PYTHONPATH=.. ../$(BIN)/django-admin makemessages -l zh_Hans && DEBUG=1 DJANGO_SETTINGS_MODULE=config.settings PYTHONPATH=.. ../$(BIN)/django-admin compilemessages -l zh_Hans); done
+	DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=tests --ignore=monitoring --ignore=recruiting --ignore=clinical --ignore=registry --ignore=research
+	for app in monitoring recruiting clinical registry research; do (cd $$app && DEBUG=1 DJANGO_SETTINGS_MODULE=config.settings PYTHONPATH=.. ../$(BIN)/django-admin makemessages -l zh_Hans && DEBUG=1 DJANGO_SETTINGS_MODULE=config.settings PYTHONPATH=.. ../$(BIN)/django-admin compilemessages -l zh_Hans); done
 	DEBUG=1 $(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
 
 clean:

@@ -1,7 +1,10 @@
 """The API's base classes: the same scoping, permissions and error shape everywhere.
 
 - ``ScopedViewSetMixin.get_queryset`` returns ``Model.objects.visible_to(user)``, so
-  another site's record is a 404 through DRF's ``get_object``.
+  another site's record is a 404 through DRF's ``get_object``. It is sealed: a subclass
+  that defines ``get_queryset`` or ``get_object`` is a ``TypeError`` at import
+  (``access.views.sealed``); subclasses shape the rows in ``get_base_queryset`` (what to
+  load, before scoping) and ``optimize`` (joins, deferred columns, after scoping).
 - Service errors (Django ``ValidationError``) become 400 with one message list per
   field; ``PermissionDenied`` becomes 403.
 - ``IdempotentCreateMixin`` replays the stored response of a POST repeated with the same
@@ -21,6 +24,9 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+from access.views import sealed, visible
 
 from .models import IdempotencyRecord
 from .pagination import KeysetPagination, Pagination
@@ -48,10 +54,22 @@ class ApiViewMixin:
 class ScopedViewSetMixin(ApiViewMixin):
     queryset_model: Any = None
 
-    def get_queryset(self) -> Any:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        sealed(cls, ScopedViewSetMixin)
+
+    def get_base_queryset(self) -> Any:
+        """What the endpoint lists, before scoping (default: every row of the model)."""
         model = self.queryset_model or self.queryset.model
-        qs = model.objects.visible_to(self.request.user)
-        return self.optimize(qs)
+        return model.objects.all()
+
+    def get_queryset(self) -> Any:
+        qs = self.optimize(visible(self.get_base_queryset(), self.request.user))
+        return self.defer_for_action(qs)
+
+    def defer_for_action(self, qs: Any) -> Any:
+        """Columns this action does not need (e.g. encrypted identity on a list)."""
+        return qs
 
     def optimize(self, qs: Any) -> Any:
         """select_related/prefetch_related so lists cost a constant number of queries."""
@@ -79,7 +97,40 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ValidationError(django_errors(exc))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, exceptions.ValidationError) and _only_unknown_references(exc):
+        return _unknown_reference_response(exc)
     return drf_exception_handler(exc, context)
+
+
+def _codes(detail: Any) -> list[str]:
+    if isinstance(detail, dict):
+        return [code for value in detail.values() for code in _codes(value)]
+    if isinstance(detail, list):
+        return [code for value in detail for code in _codes(value)]
+    return [str(detail)]
+
+
+def _only_unknown_references(exc: exceptions.ValidationError) -> bool:
+    """True when every error of a write is a related id that matches nothing visible.
+
+    Such a request is well formed (the schema calls it valid); what it names is not
+    there, or is another site's: a 404 like a direct read of that record, with the
+    field named. Any other error in the same request keeps the whole answer a 400.
+    """
+    if not isinstance(exc.detail, dict) or not exc.detail:
+        return False
+    codes = _codes(exc.get_codes())
+    return bool(codes) and set(codes) == {"does_not_exist"}
+
+
+def _unknown_reference_response(exc: exceptions.ValidationError) -> Response:
+    fields = ", ".join(sorted(exc.detail))
+    body: dict[str, Any] = {
+        "detail": _("No such record among those you may see: %(fields)s.") % {"fields": fields}
+    }
+    body.update(exc.detail)
+    set_rollback()
+    return Response(body, status=status.HTTP_404_NOT_FOUND)
 
 
 class ReasonSerializer(serializers.Serializer):

@@ -1,34 +1,86 @@
-"""Filter fields that refuse an impossible id with a 400 instead of sending it to the
-database (where an integer beyond 64 bits is an error, i.e. a 500)."""
+"""Filters of the API lists.
+
+An id filter takes any whole number the schema allows (``minimum`` 1, ``maximum``
+``MAX_ID``, both declared in the OpenAPI schema): an id that does not exist, or that is
+another site's, simply matches nothing (an empty page, never a 400 that would tell the
+two apart). A value outside the declared range, or not a number, is a 400 naming the
+filter, before anything reaches the database (where an integer beyond 64 bits is an
+error). Every list's filter set, generated (``filterset_fields``) or written, uses these
+for its foreign keys: ``ApiFilterBackend`` builds the generated ones on ``ApiFilterSet``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.core.exceptions import ValidationError
-from django_filters import fields
+from django.db import models
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema_field
 
-MAX_ID = 2**63 - 1
+#: The largest id a filter accepts (the id columns are 64-bit; 2**31 - 1 keeps every
+#: client, JavaScript included, exact).
+MAX_ID = 2**31 - 1
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
-class IdMultipleChoiceField(fields.ModelMultipleChoiceField):
-    def _check_values(self, value: Any) -> Any:
-        for pk in value:
+@extend_schema_field(ID_SCHEMA)
+class IdFilter(filters.NumberFilter):
+    """A record id (whole number); an unknown or invisible one matches nothing."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class IdListField(forms.Field):
+    """``?arms=1&arms=2``: a list of ids, each in the declared range."""
+
+    widget = forms.SelectMultiple
+
+    def to_python(self, value: Any) -> list[int]:
+        if value in self.empty_values:
+            return []
+        values = value if isinstance(value, (list, tuple)) else [value]
+        ids = []
+        for item in values:
             try:
-                number = int(str(pk))
+                number = int(str(item))
             except ValueError:
                 number = 0
-            if not 0 < number <= MAX_ID:
+            if not 1 <= number <= MAX_ID:
                 raise ValidationError(
-                    self.error_messages["invalid_pk_value"],
-                    code="invalid_pk_value",
-                    params={"pk": pk},
+                    _("“%(pk)s” is not a valid id."), code="invalid_pk_value", params={"pk": item}
                 )
-        return super()._check_values(value)
+            ids.append(number)
+        return ids
 
 
-class IdMultipleChoiceFilter(filters.ModelMultipleChoiceFilter):
-    """Records linked to any of these ids (``?arms=1&arms=2``)."""
+@extend_schema_field(ID_SCHEMA)
+class IdMultipleChoiceFilter(filters.MultipleChoiceFilter):
+    """Records linked to any of these ids (``?arms=1&arms=2``); unknown ids match nothing."""
 
-    field_class = IdMultipleChoiceField
+    field_class = IdListField
+
+
+class ApiFilterSet(filters.FilterSet):
+    """A filter set whose foreign keys are :class:`IdFilter` s (not choice lists that
+    refuse an unknown id)."""
+
+    FILTER_DEFAULTS = {
+        **filters.FilterSet.FILTER_DEFAULTS,
+        models.ForeignKey: {"filter_class": IdFilter},
+        models.OneToOneField: {"filter_class": IdFilter},
+        models.OneToOneRel: {"filter_class": IdFilter},
+    }
+
+
+class ApiFilterBackend(filters.DjangoFilterBackend):
+    """``filterset_fields`` of every API view are built on :class:`ApiFilterSet`."""
+
+    filterset_base = ApiFilterSet

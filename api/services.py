@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from audit.users import ActingUser
 
 from .models import ApiToken, IdempotencyRecord
 
@@ -29,7 +30,7 @@ def api_token_create(*, user: Any, name: str) -> tuple[ApiToken, str]:
     return token, raw
 
 
-def api_token_revoke(*, token: ApiToken, acting_user: Any) -> ApiToken:
+def api_token_revoke(*, token: ApiToken, acting_user: ActingUser) -> ApiToken:
     if token.user_id != acting_user.pk:
         raise PermissionDenied
     if token.revoked_at is None:

@@ -30,6 +30,7 @@ from patients.api.workflows import (
     VisitViewSet,
 )
 from registry.api.views import ROUTES as REGISTRY_ROUTES
+from research.api.views import ROUTES as RESEARCH_ROUTES
 from sites.api.views import SiteViewSet, TrialSiteViewSet
 from trials.api.reference import ConsentVersionViewSet, VisitDefinitionViewSet
 from trials.api.statistics import TrialStatisticsViewSet
@@ -62,7 +63,7 @@ router.register("queries", DataQueryViewSet)
 router.register("verifications", VerificationViewSet)
 router.register("signatures", SignatureViewSet)
 router.register("locks", LockViewSet)
-for _prefix, _viewset, _basename in REGISTRY_ROUTES:
+for _prefix, _viewset, _basename in [*REGISTRY_ROUTES, *RESEARCH_ROUTES]:
     router.register(_prefix, _viewset, basename=_basename)
 
 v1 = [
@@ -75,7 +76,8 @@ urlpatterns = [
     path("schema/", login_not_required(SpectacularAPIView.as_view()), name="schema"),
     path(
         "docs/",
-        login_not_required(SpectacularSwaggerSplitView.as_view(url_name="schema")),
+        # behind the login (the schema itself stays public for API clients)
+        SpectacularSwaggerSplitView.as_view(url_name="schema"),
         name="swagger-ui",
     ),
     # last: any other /api/ path is a JSON 404 (401 without credentials), never HTML

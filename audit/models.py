@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history import register
 
+from access.scoping import PersonalQuerySet
+
 from .context import current
 from .history import AuditHistoryBase, acting_user
 from .middleware import client_ip
@@ -25,6 +27,11 @@ register(
     excluded_fields=["password", "last_login"],
 )
 user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login")
+
+
+class AccessLogQuerySet(PersonalQuerySet):
+    """Scoped by person (``access.scoping.PersonalQuerySet``): global roles see the whole
+    log, anyone else their own entries."""
 
 
 class AccessLog(models.Model):
@@ -56,6 +63,8 @@ class AccessLog(models.Model):
     object_type = models.CharField(_("record type"), max_length=100, blank=True)
     object_id = models.CharField(_("record id"), max_length=64, blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
+
+    objects = AccessLogQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at"]

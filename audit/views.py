@@ -7,9 +7,12 @@ from django.core.paginator import Paginator
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from sites.mixins import get_visible_or_404
+from access import blinding
+from access.views import get_visible_or_404
 
 PROJECT_APPS = (
     "audit",
@@ -40,6 +43,17 @@ def display_value(field: models.Field | None, value: Any) -> str:
     return str(value)
 
 
+# How each origin reads on the page (the raw request id stays in the data, not the page).
+ORIGIN_LABELS = {
+    "web": gettext_lazy("Web page"),
+    "admin": gettext_lazy("Administration"),
+    "api": gettext_lazy("API"),
+    "shell": gettext_lazy("Shell"),
+    "task": gettext_lazy("Background task"),
+    "command": gettext_lazy("Command"),
+}
+
+
 def history_entries(obj: models.Model, *, hidden: set[str], masked: set[str]) -> list[dict]:
     """Each historical row with its field-by-field before/after, newest first."""
     records = list(
@@ -58,13 +72,23 @@ def history_entries(obj: models.Model, *, hidden: set[str], masked: set[str]) ->
                     field = obj._meta.get_field(change.field)
                 except Exception:  # m2m through rows and removed fields
                     field = None
-                label = str(field.verbose_name) if field is not None else change.field
+                # one label style: the field's name as a heading ("Date of birth")
+                label = capfirst(
+                    str(field.verbose_name) if field is not None else change.field.replace("_", " ")
+                )
                 if change.field in masked:
                     old, new = MASK, MASK
                 else:
                     old, new = display_value(field, change.old), display_value(field, change.new)
                 changes.append({"field": label, "old": old, "new": new})
-        entries.append({"record": record, "changes": changes, "created": previous is None})
+        entries.append(
+            {
+                "record": record,
+                "changes": changes,
+                "created": previous is None,
+                "origin": ORIGIN_LABELS.get(record.history_origin, record.history_origin),
+            }
+        )
     return entries
 
 
@@ -78,12 +102,12 @@ def history_view(request: HttpRequest, label: str, pk: str) -> HttpResponse:
     if not hasattr(model.objects, "visible_to"):
         raise Http404
     obj = get_visible_or_404(model, request.user, pk=pk)
-    if hasattr(obj, "history_visible_to") and not obj.history_visible_to(request.user):
+    if not blinding.history_visible(obj, request.user):
         raise Http404
     masked: set[str] = set()
     if hasattr(obj, "identity_visible_to") and not obj.identity_visible_to(request.user):
         masked = set(getattr(model, "IDENTITY_FIELDS", ()))
-    hidden = set(getattr(model, "HISTORY_HIDDEN_FIELDS", ()))
+    hidden = blinding.history_hidden_fields(obj, request.user)
     entries = history_entries(obj, hidden=hidden, masked=masked)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(

@@ -58,10 +58,10 @@ def consented_patients(count: int) -> list[Any]:
     """``count`` patients at the demo sites, screened eligible and consented."""
     from django.utils import timezone
 
+    from demo.builder import SCREENING_ANSWERS
     from patients.services import consent_record, patient_register, screening_record
     from sites.models import Membership, TrialSite
     from sites.roles import Role
-    from trials.demo import SCREENING_ANSWERS
     from trials.models import ConsentVersion
 
     sites = list(TrialSite.objects.select_related("site", "trial").order_by("site__code"))
@@ -125,10 +125,10 @@ def main() -> int:
 
     import notifications.services as notification_services
     from audit.context import audit_context
+    from demo.builder import DemoBuilder
     from notifications.services import notifications_muted
     from patients.models import Enrollment, Visit
     from patients.services import consent as consent_services
-    from trials.demo import DemoBuilder
 
     # Production delivers notifications in a Celery worker; without a broker they would
     # run inside the request here. The benchmark times the request: the outbox row is

@@ -13,7 +13,7 @@ class ClinicalConfig(AppConfig):
 
         DATACUT_SECTIONS["clinical"] = clinical_section
 
-        from notifications import sweeps
+        from patients import sweeps
 
         from .selectors import incomplete_visits
 

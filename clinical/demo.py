@@ -97,7 +97,7 @@ def _ranges(trial: Trial) -> None:
 
 def clinical_demo(trial: Trial, *, seed: int = 20261202) -> int:
     """Add the clinical records; returns the number of patients given data."""
-    from trials.demo import at
+    from sites.demo import at
 
     from . import services
 

@@ -11,14 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from domain.ctcae_labs import DIPSTICK_VALUES
 from domain.lab_units import units_for
 from patients.models import AdverseEvent, Lesion
+from ui.widgets import DateInput
 
 from .models import AnalyteChoice, Exposure, Panel, Procedure, ProcedureComplication
 from .models.labs import PANEL_OF
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
 
 #: Analytes of the lab form, in panel order.
 FORM_ANALYTES = [a for p in Panel.values for a in AnalyteChoice.values if PANEL_OF[a] == p]

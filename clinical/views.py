@@ -36,8 +36,11 @@ from .models import LabResult
 
 
 def _visit(request: HttpRequest, pk: int) -> Visit:
-    visit = get_visible_or_404(Visit, request.user, pk=pk)
-    visit = Visit.objects.select_related("patient__trial_site__site", "definition").get(pk=visit.pk)
+    visit = get_visible_or_404(
+        Visit.objects.select_related("patient__trial_site__site", "definition"),
+        request.user,
+        pk=pk,
+    )
     require_perm(request.user, Perm.ENTER_CLINICAL_DATA, trial_site=visit.patient.trial_site)
     return visit
 
@@ -210,8 +213,11 @@ def form_note(request: HttpRequest, pk: int, form_code: str) -> HttpResponse:
 
 
 def _lab(request: HttpRequest, pk: int) -> LabResult:
-    lab = get_visible_or_404(LabResult, request.user, pk=pk)
-    lab = LabResult.objects.select_related("patient__trial_site__site", "visit").get(pk=lab.pk)
+    lab = get_visible_or_404(
+        LabResult.objects.select_related("patient__trial_site__site", "visit"),
+        request.user,
+        pk=pk,
+    )
     require_perm(request.user, Perm.ENTER_CLINICAL_DATA, trial_site=lab.patient.trial_site)
     return lab
 

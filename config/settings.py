@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_countries",
     "simple_history",
+    "access",
     "audit",
     "trials",
     "sites.apps.SitesConfig",
@@ -79,6 +80,8 @@ INSTALLED_APPS = [
     "clinical",
     "registry",
     "recruiting",
+    "research",
+    "demo",  # manage.py seed_demo (no models)
 ]
 
 MIDDLEWARE = [
@@ -277,6 +280,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # A notification left "sending" this long (worker lost mid-delivery) is sent again, with
 # the same Message-ID (notifications/models.py). Longer than EMAIL_TIMEOUT.
 OUTBOX_SENDING_TIMEOUT_SECONDS = env.int("OUTBOX_SENDING_TIMEOUT_SECONDS", default=600)
+# Sent (or finally failed) notifications are deleted after this many days (purge-outbox).
+OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=30)
 
 # Celery: eager without a broker, so the embedded default runs with no Redis.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
@@ -304,12 +309,12 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULE: dict = {
     # 06:00 Asia/Shanghai (UTC+8, no daylight saving) = 22:00 UTC; each site's "today"
-    # is its own calendar day (notifications/sweeps.py).
+    # is its own calendar day (patients/sweeps.py).
     "daily-sweep": {
-        "task": "notifications.tasks.daily_sweep",
+        "task": "patients.tasks.daily_sweep",
         "schedule": crontab(hour=22, minute=0),
     },
-    "sae-escalate": {"task": "notifications.tasks.sae_escalate", "schedule": 900.0},
+    "sae-escalate": {"task": "patients.tasks.sae_escalate", "schedule": 900.0},
     "flush-outbox": {"task": "notifications.tasks.flush_outbox", "schedule": 60.0},
     "expire-exports": {"task": "exports.tasks.expire_exports", "schedule": 3600.0},
     # Retention (audit/retention.py): 03:00 and 03:30 Asia/Shanghai.
@@ -320,6 +325,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "archive-access-log": {
         "task": "audit.tasks.archive_access_log",
         "schedule": crontab(hour=19, minute=30),
+    },
+    # 03:45 Asia/Shanghai: sent notifications past OUTBOX_RETENTION_DAYS.
+    "purge-outbox": {
+        "task": "notifications.tasks.purge_outbox",
+        "schedule": crontab(hour=19, minute=45),
     },
     "purge-idempotency": {"task": "api.tasks.purge_idempotency_records", "schedule": 3600.0},
     # 06:30 Asia/Shanghai: visits whose window just closed with required forms missing
@@ -346,7 +356,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "api.filters.ApiFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "api.base.Pagination",
@@ -447,3 +457,8 @@ LOGGING = {
     # django-axes logs every attempt at INFO; failures and lockouts are in the access log.
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Registry research (research/): disclosure control of aggregate results.
+RESEARCH_SMALL_CELL_THRESHOLD = env.int("RESEARCH_SMALL_CELL_THRESHOLD", default=5)
+RESEARCH_REPEAT_LIMIT = env.int("RESEARCH_REPEAT_LIMIT", default=7)  # variants of one query
+RESEARCH_REPEAT_WINDOW_DAYS = env.int("RESEARCH_REPEAT_WINDOW_DAYS", default=30)

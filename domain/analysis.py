@@ -29,7 +29,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from . import analysis_efficacy as efficacy
 from . import recist
@@ -184,9 +184,12 @@ def patient_outcome(
                     )
                     for m in raw.get("measurements", [])
                 ),
-                non_target=raw.get("non_target")
-                or ("NONE" if not any(not les.target for les in lesions) else "NE"),
-                new_lesions=raw.get("new_lesions") or "none",
+                non_target=cast(
+                    recist.NonTargetStatus,
+                    raw.get("non_target")
+                    or ("NONE" if not any(not les.target for les in lesions) else "NE"),
+                ),
+                new_lesions=cast(recist.NewLesions, raw.get("new_lesions") or "none"),
                 recorded_response=raw.get("recorded_response") or None,
                 nontarget_increased=bool(raw.get("nontarget_increased", False)),
                 new_lesions_increased=bool(raw.get("new_lesions_increased", False)),

@@ -9,11 +9,9 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-import numpy as np
-
-from domain.response_tests import NEWCOMBE_METHOD, binomial_test, difference_ci
+from domain.response_tests import NEWCOMBE_METHOD, Sided, binomial_test, difference_ci
 from domain.survival import (
     COX_METHOD,
     at_risk_grid,
@@ -24,7 +22,7 @@ from domain.survival import (
 )
 
 from .analysis_settings import AnalysisSettings
-from .statistics import kaplan_meier, response_rates
+from .statistics import CIMethod, kaplan_meier, response_rates
 
 DAYS_PER_MONTH = 30.4375
 __all__ = ["COX_METHOD", "NEWCOMBE_METHOD", "comparisons", "forest", "rates", "survival"]
@@ -99,7 +97,10 @@ def rates(
     if analysis.orr_null_rate is not None:
         responders = result["counts"]["CR"] + result["counts"]["PR"]
         result["binomial_test"] = binomial_test(
-            responders, result["evaluable"], analysis.orr_null_rate, sided=analysis.orr_sided
+            responders,
+            result["evaluable"],
+            analysis.orr_null_rate,
+            sided=cast(Sided, analysis.orr_sided),
         )
     return result
 
@@ -122,7 +123,7 @@ def survival(
     rows = [o for o in outcomes if o.get(f"{kind}_days") is not None]
     times = [float(o[f"{kind}_days"]) for o in rows]
     events = [bool(o[f"{kind}_event"]) for o in rows]
-    km = kaplan_meier(times, events, ci_method=analysis.ci_method)
+    km = kaplan_meier(times, events, ci_method=cast(CIMethod, analysis.ci_method))
     data = km.to_dict()
     data["time_unit"] = "days"
     data["ci_band"] = analysis.ci_band
@@ -242,7 +243,7 @@ def forest(
             row[f"{kind}_hr"] = cox_hazard_ratio(
                 _months([float(o[f"{kind}_days"]) for o in sub]),
                 [bool(o[f"{kind}_event"]) for o in sub],
-                np.asarray([1 if o["arm"] == b else 0 for o in sub]),
+                [1 if o["arm"] == b else 0 for o in sub],
             )
         rows.append(row)
     return rows

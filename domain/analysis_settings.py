@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 TIME_ORIGINS = ("randomization", "first_treatment")
 CI_BANDS = ("log-log", "log", "plain")
@@ -102,7 +102,9 @@ def analysis_settings(trial: Mapping[str, Any]) -> AnalysisSettings:
             population=str(trial.get("population") or "evaluable"),
             nya_handling=str(trial.get("nya_handling") or "exclude"),
             nya_days=int(
-                trial.get("nya_days") if trial.get("nya_days") is not None else default_nya
+                cast(Any, trial.get("nya_days"))
+                if trial.get("nya_days") is not None
+                else default_nya
             ),
             confirmed_bor_primary=bool(trial.get("confirmation_required", False)),
         )

@@ -346,6 +346,7 @@ def grade_lab(
             grade = None
             notes.append("The ULN is needed to tell grade 0 from grade 1.")
         elif v < 1.0:
+            assert uln_v is not None  # noqa: S101 (the branch above)
             grade = 0 if v < uln_v else 1
         elif v < 3.5:
             grade = 2

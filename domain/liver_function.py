@@ -183,6 +183,7 @@ def albi(*, bilirubin_umol_l: float | None, albumin_g_l: float | None) -> AlbiRe
     missing = tuple(k for k, v in inputs.items() if v is None)
     if missing:
         return AlbiResult(None, None, None, inputs, missing)
+    assert bili is not None and alb is not None  # noqa: S101 (narrowed by ``missing``)
     score = round(0.66 * math.log10(bili) - 0.085 * alb, 2)
     if score <= ALBI_GRADE_1_MAX:
         grade, modified = 1, "1"

@@ -49,7 +49,7 @@ def outcomes(
     recurrence_date: datetime.date | None = None,
     progression_date: datetime.date | None = None,
 ) -> Outcomes:
-    end = max(d for d in (last_contact, death_date, anchor) if d is not None)
+    end: datetime.date | None = max(d for d in (last_contact, death_date, anchor) if d is not None)
     if last_contact is None and death_date is None:
         end = None
 

@@ -144,11 +144,11 @@ def validate_design(arms: Sequence[tuple[str, int]], block_sizes: Sequence[int])
             if not _is_int(size) or size < 1:
                 problems.append(f"block size {size!r} must be a positive integer")
             elif total and size % total:
-                ratio = ":".join(str(r) for _, r in pairs)
+                ratio_text = ":".join(str(r) for _, r in pairs)
                 examples = ", ".join(str(total * k) for k in range(1, 4))
                 problems.append(
                     f"block size {size} is not a multiple of {total}, the sum of the "
-                    f"ratios {ratio}; use e.g. {examples}"
+                    f"ratios {ratio_text}; use e.g. {examples}"
                 )
         valid = [s for s in block_sizes if _is_int(s)]
         repeated = sorted({s for s in valid if valid.count(s) > 1})

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 INITIAL_REPORT = timedelta(hours=24)
 SUSAR_FATAL_OR_LIFE_THREATENING = timedelta(days=7)
@@ -127,7 +128,7 @@ def open_deadlines(
     return sorted(out, key=lambda d: d.due)
 
 
-def overdue_deadlines(**kwargs: datetime | None) -> list[Deadline]:
+def overdue_deadlines(**kwargs: Any) -> list[Deadline]:
     """The open deadlines that have passed (to escalate)."""
     return [d for d in open_deadlines(**kwargs) if d.overdue]
 

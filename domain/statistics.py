@@ -1022,7 +1022,7 @@ def _elapsed(start: float | date, end: float | date) -> float:
         if isinstance(start, datetime) != isinstance(end, datetime):
             raise TypeError("do not mix date and datetime values")
         return (end - start).total_seconds() / 86400.0
-    return float(end) - float(start)
+    return float(end) - float(start)  # type: ignore[arg-type]  # numbers here
 
 
 def duration_of_response(

@@ -223,7 +223,9 @@ def _km_curve(times: np.ndarray, events: np.ndarray) -> tuple[np.ndarray, np.nda
     return event_times, np.cumprod(1 - d / n)
 
 
-def km_quantile(times: Sequence[float], events: Sequence[bool], p: float) -> float | None:
+def km_quantile(
+    times: Sequence[float] | np.ndarray, events: Sequence[bool] | np.ndarray, p: float
+) -> float | None:
     """Smallest time with S(t) <= 1 - p (p = 0.25, 0.5, 0.75: first quartile, median,
     third quartile of the event time), None if not reached. As R ``quantile.survfit``
     for a curve that does not sit exactly on the level."""

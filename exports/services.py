@@ -26,6 +26,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from access import blinding
 from audit.context import audit_context
 from audit.models import AccessLog
 from audit.transitions import check_transition
@@ -74,7 +75,7 @@ def export_identities_allowed(user: Any, trial_sites: list[TrialSite]) -> bool:
 
 
 def export_allocation_allowed(user: Any, trial: Trial) -> bool:
-    return not trial.is_blinded or has_perm(user, Perm.VIEW_UNBLINDED, trial=trial)
+    return blinding.arms_visible(user, trial)
 
 
 def exportable_trials(user: Any) -> Any:

@@ -19,7 +19,7 @@ class ExportContext:
     trial: Any
     trial_sites: list[Any]  # the trial-sites in the export (the requester's scope)
     identities: bool  # identity columns included (VIEW_IDENTITY at every site)
-    allocation: bool  # arm and treatment names included (open-label or VIEW_UNBLINDED)
+    allocation: bool  # arm and treatment names included (``access.blinding.arms_visible``)
     cutoff: datetime.datetime  # UTC; the ODM audit trail stops here
     requested_by: str
     job_id: int

@@ -1,6 +1,6 @@
 """Demo monitoring configuration: the issue's seed edit checks and an SDV plan.
 
-Called from ``trials/management/commands/seed_demo.py``; idempotent."""
+Called from ``demo/management/commands/seed_demo.py``; idempotent."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from .models import OutboxMessage
 class OutboxMessageAdmin(ScopedAdmin):
     list_display = ("created_at", "kind", "recipient", "status", "attempts", "sent_at")
     list_filter = ("status", "kind")
-    search_fields = ("recipient", "key", "subject")
+    search_fields = ("key", "kind")  # recipient and subject are encrypted
     readonly_fields = [f.name for f in OutboxMessage._meta.fields]
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:

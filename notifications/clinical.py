@@ -16,6 +16,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from access import blinding
 from sites.roles import Role
 
 from .recipients import absolute_url, merge, staff_recipients, user_recipient
@@ -48,7 +49,7 @@ def enrollment_notify(enrollment: Any) -> int:
                 "subject_id": patient.subject_id,
                 "randomization_number": enrollment.randomization_number,
                 "enrolled_on": enrollment.enrolled_on,
-                "arm": "" if trial.is_blinded else str(enrollment.arm),
+                "arm": blinding.arm_for_notification(enrollment),
                 "enrolled_by": enrollment.enrolled_by_username,
                 "url": absolute_url(reverse("patients:detail", args=[patient.pk])),
             },

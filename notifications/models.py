@@ -1,17 +1,44 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from encrypted_fields.fields import EncryptedCharField, EncryptedJSONField, EncryptedTextField
 
 from audit.history import AuditedHistory
 from sites.scoping import ScopedQuerySet
 
 
+def recipient_digest(email: str) -> str:
+    """A keyed digest of an address (HMAC with the field-encryption key): the outbox key
+    names its recipient by this, so the key column holds no address, and nobody without
+    the key can test whether an address is in the outbox."""
+    key = hmac.new(
+        settings.FIELD_ENCRYPTION_KEY.encode(), b"outbox-recipient-v1", hashlib.sha256
+    ).digest()
+    return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()[:24]
+
+
+class EncryptedBlankTextField(EncryptedTextField):
+    """Encrypted text that may be empty (``""`` stays ``""``, the column is NOT NULL)."""
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value == "":
+            return ""
+        return super().get_prep_value(value)
+
+
 class OutboxQuerySet(ScopedQuerySet):
     scope_trial_field = "trial"
     scope_trial_site_field = "trial_site"
+
+    def for_recipient(self, email: str) -> OutboxQuerySet:
+        """Messages to ``email`` (the address itself is encrypted: found by its digest)."""
+        return self.filter(key__endswith=f":{recipient_digest(email)}")
 
 
 class OutboxMessage(models.Model):
@@ -29,6 +56,13 @@ class OutboxMessage(models.Model):
     the flush sends it again (whether the first hand-off reached the server is unknown)
     with the same ``Message-ID``, derived from ``key``, so mail clients and the reader
     recognise the copy: at-least-once delivery, de-duplicable by Message-ID.
+
+    Recipient, subject, body, attachments and the last SMTP error are personal data:
+    they are encrypted at rest (the project's Fernet fields, as a patient's identity), so
+    the history rows — copies of those columns, write-once on PostgreSQL — hold only
+    ciphertext; the key names the recipient by :func:`recipient_digest`. Sent (and
+    finally failed) messages are deleted after ``OUTBOX_RETENTION_DAYS`` by the
+    ``purge-outbox`` beat job.
     """
 
     class Status(models.TextChoices):
@@ -39,12 +73,12 @@ class OutboxMessage(models.Model):
 
     key = models.CharField(_("idempotency key"), max_length=200, unique=True)
     kind = models.CharField(_("kind"), max_length=40)
-    recipient = models.EmailField(_("recipient"))
+    recipient = EncryptedCharField(_("recipient"), max_length=254)
     language = models.CharField(_("language"), max_length=10, default="en")
-    subject = models.CharField(_("subject"), max_length=300)
-    body = models.TextField(_("body"))
+    subject = EncryptedCharField(_("subject"), max_length=300)
+    body = EncryptedBlankTextField(_("body"), blank=True)
     # Files sent with the message: [{"filename", "content", "mimetype"}] (text only, e.g. .ics).
-    attachments = models.JSONField(_("attachments"), default=list, blank=True)
+    attachments = EncryptedJSONField(_("attachments"), default=list, blank=True)
     trial = models.ForeignKey(
         "trials.Trial", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -55,7 +89,7 @@ class OutboxMessage(models.Model):
         _("status"), max_length=8, choices=Status.choices, default=Status.PENDING, db_index=True
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    last_error = models.TextField(_("last error"), blank=True)
+    last_error = EncryptedBlankTextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     sending_since = models.DateTimeField(_("sending since"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
@@ -69,7 +103,7 @@ class OutboxMessage(models.Model):
         verbose_name_plural = _("outgoing notifications")
 
     def __str__(self) -> str:
-        return f"{self.kind} → {self.recipient} ({self.get_status_display()})"
+        return f"{self.kind} #{self.pk} ({self.get_status_display()})"
 
     @property
     def message_id(self) -> str:

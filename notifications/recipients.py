@@ -96,10 +96,9 @@ def safety_contacts(trial: Any) -> list[Recipient]:
 
 
 def site_zone(trial_site: Any) -> datetime.tzinfo:
-    try:
-        return zoneinfo.ZoneInfo(trial_site.site.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, AttributeError):
-        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    """The site's zone (``Site.zone``); the deployment's without a site."""
+    site = getattr(trial_site, "site", None)
+    return site.zone if site is not None else zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
 def local_time(value: datetime.datetime | None, trial_site: Any) -> str:

@@ -12,10 +12,11 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from .models import OutboxMessage
+from .models import OutboxMessage, recipient_digest
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -64,7 +65,7 @@ def notification_enqueue(
     for email, language in recipients:
         if not email:
             continue
-        full_key = f"{key}:{email}"[:200]
+        full_key = f"{key[:170]}:{recipient_digest(email)}"
         if OutboxMessage.objects.filter(key=full_key).exists():
             continue
         with translation.override(language):
@@ -214,3 +215,26 @@ def outbox_flush(*, limit: int = 500) -> int:
     for pk in ids:
         sent += notification_deliver(message_id=pk)
     return sent
+
+
+def outbox_purge(*, now: datetime.datetime | None = None) -> int:
+    """Delete messages sent (or given up on) more than ``OUTBOX_RETENTION_DAYS`` ago:
+    the outbox is a delivery queue, not an archive of what people were told. Pending and
+    sending rows are never purged. Returns how many were deleted. Each deletion is a
+    history row, with the encrypted columns only (``purge-outbox`` beat job)."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.OUTBOX_RETENTION_DAYS)
+    done = OutboxMessage.objects.filter(
+        Q(status=OutboxMessage.Status.SENT, sent_at__lt=cutoff)
+        | Q(status=OutboxMessage.Status.FAILED, created_at__lt=cutoff)
+    )
+    deleted = 0
+    for pk in list(done.values_list("pk", flat=True)[:5000]):
+        with transaction.atomic():
+            message = OutboxMessage.objects.select_for_update().filter(pk=pk).first()
+            if message is None:
+                continue
+            message._change_reason = "Outbox retention period over"
+            message.delete()
+            deleted += 1
+    return deleted

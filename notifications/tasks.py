@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import datetime
-
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
@@ -28,31 +26,16 @@ def flush_outbox() -> int:
         return outbox_flush()
 
 
-# Periodic jobs (Celery beat, ``CELERY_BEAT_SCHEDULE`` in config/settings.py). Each is
-# idempotent by its notification keys, acknowledged late (a worker lost mid-run means the
-# job runs again, harmlessly) and retried a bounded number of times on database or
-# connection errors.
+# Periodic job (Celery beat, ``CELERY_BEAT_SCHEDULE`` in config/settings.py): idempotent,
+# acknowledged late (a worker lost mid-run means the job runs again, harmlessly) and
+# retried a bounded number of times on database or connection errors.
 _RETRYABLE = (ConnectionError, OperationalError, InterfaceError)
 
 
-@shared_task(
-    acks_late=True, autoretry_for=_RETRYABLE, max_retries=3, retry_backoff=30, retry_jitter=True
-)
-def daily_sweep(today: str | None = None) -> dict:
-    """Mark visits whose window closed as missed; coordinators' digests and reminders."""
-    from .sweeps import visits_sweep
+@shared_task(acks_late=True, autoretry_for=_RETRYABLE, max_retries=3, retry_backoff=30)
+def purge_outbox() -> int:
+    """Daily: delete sent messages older than ``OUTBOX_RETENTION_DAYS``."""
+    from .services import outbox_purge
 
-    day = datetime.date.fromisoformat(today) if today else None
-    with audit_context(origin="task"):
-        return visits_sweep(today=day).as_dict()
-
-
-@shared_task(
-    acks_late=True, autoretry_for=_RETRYABLE, max_retries=3, retry_backoff=30, retry_jitter=True
-)
-def sae_escalate() -> int:
-    """Escalate serious adverse events whose reporting deadline passed unreported."""
-    from patients.services.sae import sae_escalate_overdue
-
-    with audit_context(origin="task"):
-        return sae_escalate_overdue()
+    with audit_context(origin="task", reason="Outbox retention period over"):
+        return outbox_purge()

@@ -7,12 +7,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from access import blinding
 from sites.admin_base import ReasonForChangeForm, ScopedAdmin
 from sites.roles import Perm
 
 from . import services
 from .models import Consent, Enrollment, Patient, UnblindingEvent
-from .services.unblinding import arm_visible_to
 
 
 class PatientAdminForm(ReasonForChangeForm):
@@ -86,14 +86,14 @@ class EnrollmentAdmin(ReadOnlyScopedAdmin):
     list_display = ("patient", "trial", "randomization_number", "stratum", "enrolled_on")
     list_filter = ("trial",)
     search_fields = ("patient__subject_id", "randomization_number")
-    CONCEALED = ("allocation_index", "block_number", "block_size")
+    CONCEALED = blinding.SEQUENCE_FIELDS
 
     @admin.display(description=_("arm"))
     def arm_blinded(self, obj: Enrollment) -> str:
         return str(_("Blinded"))
 
     def _arm_field(self, request: HttpRequest, obj: Any) -> str:
-        if obj is not None and arm_visible_to(request.user, obj):
+        if obj is not None and blinding.arm_visible_to(request.user, obj):
             return "arm"
         return "arm_blinded"
 

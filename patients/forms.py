@@ -6,13 +6,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from sites.models import TrialSite
+from ui.widgets import DateInput
 
 from .models import Patient
 from .services import EDITABLE_FIELDS
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
+from .services.registration import patient_rule_errors
 
 
 class PatientForm(forms.ModelForm):
@@ -35,10 +33,78 @@ class PatientForm(forms.ModelForm):
             "residence_permit_expiry": DateInput(),
         }
 
+    #: The sections of the form, in order: (key, title, fields). Fields of the
+    #: "expatriate" section are shown only when "expatriate patient" is ticked (static
+    #: js/forms.js; without JavaScript they are always shown).
+    GROUPS: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
+        ("site", _("Trial and site"), ("trial_site",)),
+        (
+            "identity",
+            _("Identity"),
+            ("full_name", "sex", "birth_date", "id_document_type", "id_document_number"),
+        ),
+        (
+            "contact",
+            _("Contact and language"),
+            ("phone", "email", "preferred_language", "interpreter_needed"),
+        ),
+        ("residence", _("Nationality and residence"), ("nationality", "is_expatriate")),
+        ("expatriate", _("Expatriate patient"), ("residence_permit_expiry",)),
+        (
+            "insurance",
+            _("Insurance"),
+            ("insurance_provider", "insurance_covers_trial", "trial_injury_insurance"),
+        ),
+        ("confirm", _("Confirmation"), ("confirm_duplicate", "reason")),
+    )
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in ("full_name", "id_document_number"):
             self.fields[name].widget.attrs["autocomplete"] = "off"
+        # No maxlength attribute: a browser silently cuts a pasted name at the limit;
+        # the server refuses a name that is too long and says so instead.
+        for field in self.fields.values():
+            field.widget.attrs.pop("maxlength", None)
+        limit = Patient._meta.get_field("full_name").max_length
+        self.fields["full_name"].error_messages["max_length"] = _(
+            "The name has %%(show_value)d characters; at most %(limit)d fit. Enter it as "
+            "written on the identity document, abbreviating middle names if needed."
+        ) % {"limit": limit}
+        self.fields["is_expatriate"].widget.attrs["data-toggles"] = "expatriate"
+
+    def groups(self) -> list[dict[str, Any]]:
+        """The visible fields by section, for the template."""
+        out = []
+        for key, title, names in self.GROUPS:
+            fields = [self[n] for n in names if n in self.fields]
+            if key == "confirm":
+                fields = [f for f in fields if f.name != "confirm_duplicate" or self.show_confirm]
+            if fields:
+                out.append({"key": key, "title": title, "fields": fields})
+        return out
+
+    show_confirm = False
+
+    def clean(self) -> dict[str, Any]:
+        """The registration rules on the fields that passed their own checks, so a bad
+        phone and a future date of birth are both flagged in the same round."""
+        data = super().clean()
+        values = {f: data[f] for f in EDITABLE_FIELDS if f in data}
+        copy = Patient(**{f: getattr(self.instance, f) for f in EDITABLE_FIELDS})
+        copy.death_date = self.instance.death_date
+        for field, value in values.items():
+            setattr(copy, field, value)
+        for field in EDITABLE_FIELDS:
+            if field not in data and field in self.fields:
+                setattr(copy, field, None if field != "nationality" else "")
+        for field, messages_ in patient_rule_errors(patient=copy).items():
+            target = field if field in self.fields else None
+            if target is not None and target not in data:
+                continue  # already in error: keep its own message
+            for message in messages_:
+                self.add_error(target, message)
+        return data
 
     def service_data(self) -> dict[str, Any]:
         return {f: self.cleaned_data[f] for f in EDITABLE_FIELDS if f in self.cleaned_data}
@@ -59,6 +125,9 @@ class RegisterPatientForm(PatientForm):
         self.fields["trial_site"].queryset = trial_sites
         if trial_sites.count() == 1:
             self.fields["trial_site"].initial = trial_sites.first()
+        # Most patients are residents: nationality China is preselected (an expatriate's
+        # nationality is chosen when "expatriate patient" is ticked).
+        self.fields["nationality"].initial = "CN"
 
 
 class EditPatientForm(PatientForm):

@@ -11,13 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from trials.choices import Language
 from trials.models import ConsentVersion
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
+from ui.widgets import DateInput
 
 
 class DateTimeInput(forms.DateTimeInput):

@@ -25,19 +25,12 @@ from domain.eligibility import (
     FieldType,
     fields_needed,
 )
+from ui.widgets import DateInput
 
 from .models import Patient
 from .selectors_screening import RecordValues
 from .services.screening import ANSWER_FIELDS, screening_date_problems
 from .services.visits import patient_local_today
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
-
 
 #: Form sections, in display order; a field in no section goes to "Other".
 GROUPS: tuple[tuple[str, Any, tuple[str, ...]], ...] = (

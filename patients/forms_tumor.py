@@ -15,6 +15,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from ui.widgets import DateInput
+
 from .models import Lesion, LesionMeasurement, TumorAssessment, Visit
 
 #: Offered in the organ field's datalist; any other organ may be typed.
@@ -33,13 +35,6 @@ COMMON_ORGANS = (
     "brain",
     "soft tissue",
 )
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 def _reason_field() -> forms.CharField:

@@ -12,6 +12,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from sites.models import TrialSite
+from ui.widgets import DateInput
 
 from .models import AdverseEvent, AdverseEventCausality, CtcaeTerm, Patient, Visit
 from .selectors_ctcae import (
@@ -20,14 +21,7 @@ from .selectors_ctcae import (
     ctcae_term_label,
     ctcae_term_lookup,
 )
-from .services.safety import causality_field
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
+from .services.safety import adverse_event_errors, causality_field
 
 
 def _reason_field(label: Any = None, help_text: Any = None) -> forms.CharField:
@@ -331,6 +325,17 @@ class AdverseEventForm(forms.Form):
         elif self.initial.get("ctcae_term"):
             term = ctcae_term_lookup(str(self.initial["ctcae_term"]))
         return ctcae_grade_rows(term)
+
+    def rule_errors(self, patient: Any) -> dict[str, list[str]]:
+        """The service's rules on the fields that passed (the form has errors already):
+        shown with them, so nothing is flagged only on the next submit."""
+        data = dict(getattr(self, "cleaned_data", {}))
+        causality = {
+            i.pk: data.get(causality_field(i.pk)) or ""
+            for i in self.interventions
+            if causality_field(i.pk) in data
+        }
+        return adverse_event_errors(patient=patient, data=data, causality=causality)
 
     def service_data(self) -> dict[str, Any]:
         data = {

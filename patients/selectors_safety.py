@@ -9,9 +9,8 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
 
+from access import blinding
 from domain import safety as rules
-from sites.roles import Perm
-from sites.scoping import has_perm
 from trials.models import Trial
 
 from .models import AdverseEvent, AdverseEventCausality, Enrollment
@@ -76,8 +75,9 @@ def open_saes(*, user: Any, trial: Trial | None, now: datetime.datetime) -> list
 
 
 def arms_visible(*, user: Any, trial: Trial) -> bool:
-    """Aggregates by arm are shown unless the trial is blinded and the user is too."""
-    return not trial.is_blinded or has_perm(user, Perm.VIEW_UNBLINDED, trial=trial)
+    """Aggregates by arm are shown unless the trial is blinded and the user is too
+    (``access.blinding.arms_visible``)."""
+    return blinding.arms_visible(user, trial)
 
 
 def ae_incidence(*, user: Any, trial: Trial) -> dict[str, Any]:

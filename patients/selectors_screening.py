@@ -8,6 +8,7 @@ never by looping over patients, so it costs the same for 10 or 10,000 patients.
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +72,41 @@ def consent_version_for(
 
 def planned_followup_days(trial: Trial) -> int:
     return round(trial.planned_followup_months * DAYS_PER_MONTH)
+
+
+def first_consent_date(patient: Patient) -> datetime.date | None:
+    """The date (site time) the patient first consented, or None."""
+    from django.utils import timezone
+
+    from .models import Consent
+
+    first = Consent.objects.filter(patient=patient).order_by("consented_at").first()
+    if first is None:
+        return None
+    try:
+        tz = zoneinfo.ZoneInfo(patient.trial_site.site.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        tz = datetime.UTC
+    return timezone.localtime(first.consented_at, tz).date()
+
+
+def is_pre_screening(screening_date: datetime.date, consent_date: datetime.date | None) -> bool:
+    """GCP: study-specific procedures need consent first. A screening dated before the
+    patient's first consent (or with none yet) can only use routine-care data (labs,
+    imaging, histology done for care): it is a pre-screening and is labelled so; a
+    screening on or after the consent date is the protocol screening."""
+    return consent_date is None or screening_date < consent_date
+
+
+def permit_ends_before_followup(patient: Patient) -> datetime.date | None:
+    """The end of the planned follow-up (registration + the trial's planned follow-up)
+    when an expatriate's residence permit ends before it, else None."""
+    expiry = patient.residence_permit_expiry
+    if not patient.is_expatriate or expiry is None:
+        return None
+    start = patient.registered_at.date() if patient.registered_at else datetime.date.today()
+    end = start + datetime.timedelta(days=planned_followup_days(patient.trial_site.trial))
+    return end if expiry < end else None
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import zoneinfo
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +18,7 @@ def appointment_ics(*, referral: Referral, clinic: SiteClinic, title: str, seque
     calendar entry the person already saved instead of adding a second one.
     """
     site = clinic.trial_site.site
-    zone = zoneinfo.ZoneInfo(site.time_zone)
+    zone = site.zone
     day = referral.appointment_date
     start = datetime.datetime.combine(day, clinic.opens_at, tzinfo=zone)
     end = datetime.datetime.combine(day, clinic.closes_at, tzinfo=zone)

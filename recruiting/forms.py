@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from domain.prescreen import Answer, Kind
+from ui.widgets import DateInput
 
 from .models import PrescreenQuestion
 
@@ -65,7 +66,7 @@ class PrescreenForm(forms.Form):
                     )
                 case Kind.DATE:
                     self.fields[name] = forms.DateField(
-                        required=False, widget=forms.DateInput(attrs={"type": "date"}), **common
+                        required=False, widget=DateInput(), **common
                     )
 
     def clean(self) -> dict[str, Any]:
@@ -151,9 +152,7 @@ class DeclineForm(forms.Form):
 
 
 class ProposeForm(forms.Form):
-    day = forms.DateField(
-        label=_("Proposed clinic day"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    day = forms.DateField(label=_("Proposed clinic day"), widget=DateInput())
     reason = forms.CharField(label=_("Reason"), required=False)
 
 

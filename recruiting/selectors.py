@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime
-import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.utils import timezone
 
 from domain.eligibility import Criterion
 from domain.prescreen import Kind, Option, Question
@@ -56,11 +54,7 @@ def public_clinics(trial: Trial) -> QuerySet[SiteClinic]:
 
 
 def site_today(site: Any) -> datetime.date:
-    try:
-        zone = zoneinfo.ZoneInfo(site.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("UTC")
-    return timezone.now().astimezone(zone).date()
+    return site.today()
 
 
 @dataclass(frozen=True)

@@ -343,9 +343,8 @@ def referrals_purge(*, now: datetime.datetime | None = None) -> int:
     time, with the emails written to them (recipient and body are personal data).
 
     The history of those emails is part of the write-once audit trail (database triggers
-    refuse DELETE on every history table), so it is kept; encrypting the outbox's
-    recipient and body, so that what the trail keeps is not clear text, is open work
-    (README, "Public recruiting pages")."""
+    refuse DELETE on every history table), so it is kept; the outbox encrypts recipient,
+    subject, body and attachments, so what the trail keeps is ciphertext only."""
     now = now or timezone.now()
     cutoff = now - datetime.timedelta(days=settings.REFERRAL_RETENTION_DAYS)
     stale = list(

@@ -30,9 +30,9 @@ from simple_history.utils import bulk_create_with_history
 from domain import liver_function
 from domain.staging import ajcc_icc, ajcc_liver, bclc, cnlc
 from patients.models import Patient
+from sites.demo import DEMO_PASSWORD
 from sites.models import Membership, Site
 from sites.roles import Role
-from trials.demo import DEMO_PASSWORD
 
 from .identity import national_pseudonym
 from .models import (

@@ -9,8 +9,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from ui.widgets import DateInput
+
 from .models import (
+    CopyNumberChange,
     FollowUp,
+    Fusion,
     GenomicTest,
     ImagingStudy,
     LiradsObservation,
@@ -26,10 +30,6 @@ from .services.genomics import TEST_FIELDS
 from .services.imaging import OBSERVATION_FIELDS, STUDY_FIELDS
 from .services.pathology import FIELDS as PATHOLOGY_FIELDS
 from .services.patients import EDITABLE_FIELDS as PATIENT_FIELDS
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 def apply_errors(form: forms.BaseForm, exc: ValidationError) -> None:
@@ -174,6 +174,18 @@ class VariantForm(forms.ModelForm):
         fields = ["gene", "hgvs_c", "hgvs_p", "vaf", "classification"]
 
 
+class FusionForm(forms.ModelForm):
+    class Meta:
+        model = Fusion
+        fields = ["gene_5", "gene_3", "breakpoint_5", "breakpoint_3", "in_frame"]
+
+
+class CopyNumberForm(forms.ModelForm):
+    class Meta:
+        model = CopyNumberChange
+        fields = ["gene", "change", "copy_number"]
+
+
 class VcfForm(forms.Form):
     vcf_file = forms.FileField(label=_("VCF file"))
 
@@ -215,6 +227,59 @@ class FollowUpForm(ReasonMixin, forms.ModelForm):
         model = FollowUp
         fields = list(FOLLOWUP_FIELDS)
         widgets = _dates(FollowUp, FOLLOWUP_FIELDS)
+
+
+def edit_form_class(form_class: type) -> type:
+    """The entry form of a domain with a required reason for change (a correction)."""
+
+    bases = (form_class,) if issubclass(form_class, ReasonMixin) else (ReasonMixin, form_class)
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        form_class.__init__(self, *args, **kwargs)
+        # required, but checked by the service so it is reported with every other problem
+        self.fields["reason"].help_text = _("Required; kept in the audit trail.")
+        instance = getattr(self, "instance", None)
+        for name in ("genes_covered", "drugs"):  # lists shown as comma-separated text
+            if name in self.fields and instance is not None and not self.is_bound:
+                self.initial[name] = ", ".join(getattr(instance, name) or [])
+
+    return type(f"Edit{form_class.__name__}", bases, {"__init__": __init__})
+
+
+class StagingEditForm(ReasonMixin, StagingForm):
+    """Correct a stage: the system stays, the engine runs again on the inputs shown."""
+
+    def __init__(self, *args: Any, record: StagingRecord, **kwargs: Any) -> None:
+        inputs = dict(record.inputs or {})
+        if record.system == StagingRecord.System.ECOG:
+            inputs["ecog"] = inputs.pop("grade", None)
+        initial = {
+            "system": record.system,
+            "staged_on": record.staged_on,
+            "override_value": record.override_value,
+            "override_reason": record.override_reason,
+            **{k: v for k, v in inputs.items() if k in self.base_fields},
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        self.fields["system"].disabled = True
+        self.fields["reason"].help_text = _("Required; kept in the audit trail.")
+        for name in list(self.fields):
+            engine = self.ENGINE_INPUTS.get(record.system, ())
+            if record.system == "ECOG":
+                engine = ("ecog", "karnofsky")
+            if name in self.ENGINE_FIELDS and name not in engine:
+                del self.fields[name]
+
+    ENGINE_FIELDS = (
+        "child_pugh_class",
+        "ecog",
+        "karnofsky",
+        "bilirubin_umol_l",
+        "albumin_g_l",
+        "inr",
+        "ascites",
+        "encephalopathy",
+    )
 
 
 class ImportForm(forms.Form):

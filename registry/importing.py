@@ -30,7 +30,16 @@ from sites.roles import Perm
 from sites.scoping import has_perm
 
 from . import services
-from .models import FollowUp, ImportJob, RegistryPatient, Treatment, Tumour
+from .models import (
+    FollowUp,
+    GenomicTest,
+    ImagingStudy,
+    ImportJob,
+    PathologyReport,
+    RegistryPatient,
+    Treatment,
+    Tumour,
+)
 
 MAX_ROWS = 50000
 MAX_BYTES = 20 * 1024 * 1024
@@ -89,6 +98,17 @@ def _text(field: str, value: str) -> str:
     return value
 
 
+def _markers(field: str, value: str) -> dict[str, str]:
+    """``marker:result;marker:result`` (IHC) as a dict."""
+    markers: dict[str, str] = {}
+    for item in _list(field, value):
+        marker, sep, result = item.partition(":")
+        if not sep or not marker.strip() or not result.strip():
+            raise RowError(field, _("Write markers as marker:result separated by ;."))
+        markers[marker.strip()] = result.strip()
+    return markers
+
+
 @dataclass(frozen=True)
 class DomainSpec:
     label: Any
@@ -97,6 +117,15 @@ class DomainSpec:
     required: tuple[str, ...]
     save: Callable[..., Any]  # (owner, existing, fields, user, reason, source) -> record
     owned_by_patient: bool = True
+    #: the column naming the owning record by its source id, and that record's model
+    owner_column: str = "patient_source_id"
+    owner_model: type = RegistryPatient
+    defaults: dict[str, Any] | None = None  # empty optional cells; None: DEFAULTS
+    example: tuple[str, ...] = ()  # one documented example row of the template
+
+    @property
+    def owner_field(self) -> str:
+        return "tumour" if self.owner_model is Tumour else "patient"
 
 
 def _save_patient(
@@ -117,7 +146,9 @@ def _save_patient(
     )
 
 
-def _child_saver(service: Callable[..., Any], kw: str) -> Callable[..., Any]:
+def _child_saver(
+    service: Callable[..., Any], kw: str, owner_kw: str = "patient"
+) -> Callable[..., Any]:
     def save(
         owner: Any,
         existing: Any,
@@ -129,13 +160,15 @@ def _child_saver(service: Callable[..., Any], kw: str) -> Callable[..., Any]:
     ) -> Any:
         if existing is None:
             return service(
-                patient=owner,
+                **{owner_kw: owner},
                 acting_user=user,
                 source_system=source[0],
                 source_id=source[1],
                 **fields,
             )
-        return service(patient=owner, acting_user=user, reason=reason, **{kw: existing}, **fields)
+        return service(
+            **{owner_kw: owner}, acting_user=user, reason=reason, **{kw: existing}, **fields
+        )
 
     return save
 
@@ -229,6 +262,186 @@ DOMAINS: dict[str, DomainSpec] = {
         ("patient_source_id", "source_id", "contact_date", "vital_status", "status_source"),
         _child_saver(services.followup_record, "follow_up"),
     ),
+    "pathology": DomainSpec(
+        gettext_lazy("Pathology reports"),
+        PathologyReport,
+        {
+            "tumour_source_id": _text,
+            "source_id": _text,
+            "protocol": _text,
+            "protocol_version": _text,
+            "report_date": _date,
+            "specimen": _text,
+            "histologic_type": _text,
+            "grade": _text,
+            "icca_subtype": _text,
+            "margin": _text,
+            "margin_distance_mm": _decimal,
+            "nodes_examined": _int,
+            "nodes_positive": _int,
+            "perineural_invasion": _text,
+            "vascular_invasion": _text,
+            "pt": _text,
+            "pn": _text,
+            "ihc": _markers,
+        },
+        (
+            "tumour_source_id",
+            "source_id",
+            "protocol",
+            "protocol_version",
+            "report_date",
+            "specimen",
+            "histologic_type",
+            "grade",
+        ),
+        _child_saver(services.pathology_report_record, "report", "tumour"),
+        owner_column="tumour_source_id",
+        owner_model=Tumour,
+        defaults={},
+        example=(
+            "T2",
+            "P1",
+            "CAP_ICC",
+            "4.2.0.0",
+            "2024-06-10",
+            "resection",
+            "8160/3",
+            "G2",
+            "small_duct",
+            "negative",
+            "5",
+            "6",
+            "1",
+            "yes",
+            "yes",
+            "pT2",
+            "pN1",
+            "CK7:positive;CK19:positive;HepPar1:negative",
+        ),
+    ),
+    "genomic_tests": DomainSpec(
+        gettext_lazy("Molecular tests and biomarkers"),
+        GenomicTest,
+        {
+            "patient_source_id": _text,
+            "source_id": _text,
+            "kind": _text,
+            "lab": _text,
+            "specimen": _text,
+            "test_date": _date,
+            "genes_covered": _list,
+            "panel_size_mb": _decimal,
+            "msi": _text,
+            "tmb": _decimal,
+            "pdl1_tps": _int,
+            "pdl1_cps": _int,
+            "her2": _text,
+        },
+        ("patient_source_id", "source_id", "kind", "lab", "specimen", "test_date"),
+        _child_saver(services.genomic_test_record, "test"),
+        defaults={},
+        example=(
+            "H2",
+            "G1",
+            "panel",
+            "Center molecular lab",
+            "tissue",
+            "2024-06-20",
+            "FGFR2;IDH1;KRAS;TP53",
+            "1.2",
+            "MSS",
+            "3.5",
+            "",
+            "",
+            "",
+        ),
+    ),
+    "imaging_studies": DomainSpec(
+        gettext_lazy("Imaging studies"),
+        ImagingStudy,
+        {
+            "patient_source_id": _text,
+            "source_id": _text,
+            "study_instance_uid": _text,
+            "modality": _text,
+            "study_date": _date,
+            "body_part": _text,
+            "description": _text,
+            "contrast_phases": _list,
+            "dicomweb_url": _text,
+        },
+        ("patient_source_id", "source_id", "study_instance_uid", "modality", "study_date"),
+        _child_saver(services.imaging_study_record, "study"),
+        defaults={},
+        example=(
+            "H1",
+            "I1",
+            "1.2.840.113619.2.55.3.4271045733.996",
+            "MR",
+            "2024-04-20",
+            "ABDOMEN",
+            "Liver MRI with gadoxetate",
+            "arterial;portal_venous;hepatobiliary",
+            "https://pacs.center.example/dicomweb/studies/1.2.840.113619.2.55.3.4271045733.996",
+        ),
+    ),
+}
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "patients": (
+        "H1",
+        "张三",
+        "resident_id",
+        "11010519491231002X",
+        "M",
+        "1949-12-31",
+        "CN",
+        "no",
+        "Shanghai",
+        *(["no"] * len(RegistryPatient.RISK_FACTORS)),
+    ),
+    "tumours": (
+        "H1",
+        "T1",
+        "hcc",
+        "C22.0",
+        "8170/3",
+        "2024-05-01",
+        "histology",
+        "unifocal",
+        "1",
+        "35",
+        "none",
+        "no",
+        "no",
+        "no",
+        "",
+    ),
+    "treatments": (
+        "H1",
+        "R1",
+        "resection",
+        "2024-05-20",
+        "",
+        "curative",
+        "",
+        "",
+        "",
+        "",
+    ),
+    "follow_ups": (
+        "H1",
+        "F1",
+        "2024-11-02",
+        "alive",
+        "visit",
+        "none",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ),
 }
 # empty cells of optional text columns mean "not given": the model default applies
 DEFAULTS = {
@@ -250,8 +463,17 @@ def domain_choices() -> list[tuple[str, Any]]:
     ]
 
 
-def template_csv(domain: str) -> str:
-    return ",".join(DOMAINS[domain].columns) + "\n"
+def template_csv(domain: str, *, example: bool = True) -> str:
+    """The CSV template of ``domain``: its header row and one documented example row
+    (delete the example before filling in real rows)."""
+    spec = DOMAINS[domain]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(spec.columns)
+    row = spec.example or EXAMPLES.get(domain, ())
+    if example and row:
+        writer.writerow(row)
+    return out.getvalue()
 
 
 def import_job_create(
@@ -310,7 +532,7 @@ def _read(job: ImportJob) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
 def _existing(spec: DomainSpec, job: ImportJob, owner: Any, source_id: str) -> Any:
     if spec.owned_by_patient:
         return spec.model.objects.filter(
-            patient=owner, source_system=job.source_system, source_id=source_id
+            **{spec.owner_field: owner}, source_system=job.source_system, source_id=source_id
         ).first()
     return RegistryPatient.objects.filter(
         site=job.site, source_system=job.source_system, source_id=source_id
@@ -344,22 +566,34 @@ def _process_row(
         if column in spec.required and not value:
             bad.setdefault(column, []).append(_("Required."))
             continue
-        if column in ("source_id", "patient_source_id"):
+        if column in ("source_id", spec.owner_column):
             continue
         try:
             parsed = parser(column, value)
         except RowError as exc:
             bad.setdefault(column, []).append(str(exc))
             continue
-        if parsed in (None, "", []) and column in DEFAULTS:
-            parsed = DEFAULTS[column]
+        defaults = DEFAULTS if spec.defaults is None else spec.defaults
+        if parsed in (None, "", []) and column in defaults:
+            parsed = defaults[column]
         if parsed is None and parser is _text:
             parsed = ""
         fields[column] = parsed
     if bad:  # every cell that cannot be read, in one round
         raise ValidationError(bad)
     owner = None
-    if spec.owned_by_patient:
+    if spec.owned_by_patient and spec.owner_model is Tumour:
+        owner = Tumour.objects.filter(
+            patient__site=job.site,
+            source_system=job.source_system,
+            source_id=row[spec.owner_column],
+        ).first()
+        if owner is None:
+            raise RowError(
+                spec.owner_column,
+                _("No diagnosis with this source id at this center (import the diagnoses first)."),
+            )
+    elif spec.owned_by_patient:
         owner = RegistryPatient.objects.filter(
             site=job.site, source_system=job.source_system, source_id=row["patient_source_id"]
         ).first()

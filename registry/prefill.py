@@ -38,6 +38,12 @@ def screening_prefill(trial_patient: Any) -> tuple[Any, list[Prefill]]:
     record = registry_record_for_trial_patient(trial_patient, None)
     if record is None:
         return None, []
+    return record, record_prefill(record)
+
+
+def record_prefill(record: Any) -> list[Prefill]:
+    """The screening answers a registry record gives (tumours with their stagings and the
+    treatments prefetched); used for a trial subject and for registry feasibility."""
     found: list[Prefill] = []
     tumours = sorted(record.tumours.all(), key=lambda t: t.diagnosis_date)
     if tumours:
@@ -91,4 +97,4 @@ def screening_prefill(trial_patient: Any) -> tuple[Any, list[Prefill]]:
             if items:
                 last = max((t.end_date or t.start_date) for t in items)
                 found.append(Prefill(name, last.isoformat(), src))
-    return record, found
+    return found

@@ -33,7 +33,17 @@ urlpatterns = [
         {"kind": "study"},
         name="study_add",
     ),
+    *[
+        path(
+            f"{segment}/<int:pk>/edit/",
+            views.record_edit,
+            {"segment": segment},
+            name=f"edit_{segment.replace('-', '_')}",
+        )
+        for segment in views.EDITABLE_RECORDS
+    ],
     path("imports/", views.import_list, name="imports"),
     path("imports/<int:pk>/", views.import_detail, name="import_detail"),
+    path("imports/templates/<str:domain>.csv", views.import_template, name="import_template"),
     path("aggregates/", views.aggregates, name="aggregates"),
 ]

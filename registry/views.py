@@ -21,8 +21,28 @@ from sites.roles import Perm
 from sites.scoping import has_perm
 
 from . import forms, selectors, services
-from .importing import DOMAINS, domain_choices, import_job_create, import_job_run_async
-from .models import GenomicTest, ImagingStudy, ImportJob, RegistryPatient, Tumour
+from .importing import (
+    DOMAINS,
+    domain_choices,
+    import_job_create,
+    import_job_run_async,
+    template_csv,
+)
+from .models import (
+    CopyNumberChange,
+    FollowUp,
+    Fusion,
+    GenomicTest,
+    ImagingStudy,
+    ImportJob,
+    LiradsObservation,
+    PathologyReport,
+    RegistryPatient,
+    StagingRecord,
+    Treatment,
+    Tumour,
+    Variant,
+)
 
 
 def _require(user: Any, perm: Perm, site: Any = None) -> None:
@@ -90,7 +110,7 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
         data = {k: v for k, v in form.cleaned_data.items() if k != "reason"}
         try:
             services.registry_patient_update(
-                patient=RegistryPatient.objects.get(pk=patient.pk),
+                patient=get_visible_or_404(RegistryPatient, request.user, pk=patient.pk),
                 acting_user=request.user,
                 reason=form.cleaned_data.get("reason", ""),
                 **data,
@@ -239,6 +259,20 @@ DOMAIN_FORMS: dict[str, Domain] = {
         lambda r, t, f: services.variant_record(test=t, acting_user=r.user, **f.cleaned_data),
         lambda t: t.patient,
     ),
+    "fusion": Domain(
+        GenomicTest,
+        forms.FusionForm,
+        gettext_lazy("Record a fusion"),
+        lambda r, t, f: services.fusion_record(test=t, acting_user=r.user, **f.cleaned_data),
+        lambda t: t.patient,
+    ),
+    "copy-number": Domain(
+        GenomicTest,
+        forms.CopyNumberForm,
+        gettext_lazy("Record a copy-number change"),
+        lambda r, t, f: services.copy_number_record(test=t, acting_user=r.user, **f.cleaned_data),
+        lambda t: t.patient,
+    ),
     "vcf": Domain(
         GenomicTest, forms.VcfForm, gettext_lazy("Upload a VCF"), _vcf, lambda t: t.patient, True
     ),
@@ -286,6 +320,151 @@ def domain_add(request: HttpRequest, pk: int, domain: str, kind: str) -> HttpRes
     )
 
 
+@dataclass(frozen=True)
+class Editable:
+    """A saved record type that a page corrects: its entry form, its title, its patient."""
+
+    form: type
+    title: Any
+    patient_of: Any
+    related: tuple[str, ...] = ()
+
+
+#: URL segment -> what corrects a saved record of that type (services.registry_record_update).
+EDITABLE_RECORDS: dict[str, tuple[type, Editable]] = {
+    "tumours": (
+        Tumour,
+        Editable(forms.TumourForm, gettext_lazy("Correct a diagnosis"), lambda o: o.patient),
+    ),
+    "stagings": (
+        StagingRecord,
+        Editable(
+            forms.StagingEditForm,
+            gettext_lazy("Correct a stage"),
+            lambda o: o.tumour.patient,
+            ("tumour__patient__site",),
+        ),
+    ),
+    "pathology-reports": (
+        PathologyReport,
+        Editable(
+            forms.PathologyForm,
+            gettext_lazy("Correct a pathology report"),
+            lambda o: o.tumour.patient,
+            ("tumour__patient__site",),
+        ),
+    ),
+    "genomic-tests": (
+        GenomicTest,
+        Editable(
+            forms.GenomicTestForm, gettext_lazy("Correct a molecular test"), lambda o: o.patient
+        ),
+    ),
+    "variants": (
+        Variant,
+        Editable(
+            forms.VariantForm,
+            gettext_lazy("Correct a variant"),
+            lambda o: o.test.patient,
+            ("test__patient__site",),
+        ),
+    ),
+    "fusions": (
+        Fusion,
+        Editable(
+            forms.FusionForm,
+            gettext_lazy("Correct a fusion"),
+            lambda o: o.test.patient,
+            ("test__patient__site",),
+        ),
+    ),
+    "copy-numbers": (
+        CopyNumberChange,
+        Editable(
+            forms.CopyNumberForm,
+            gettext_lazy("Correct a copy-number change"),
+            lambda o: o.test.patient,
+            ("test__patient__site",),
+        ),
+    ),
+    "imaging-studies": (
+        ImagingStudy,
+        Editable(
+            forms.ImagingStudyForm, gettext_lazy("Correct an imaging study"), lambda o: o.patient
+        ),
+    ),
+    "lirads-observations": (
+        LiradsObservation,
+        Editable(
+            forms.ObservationForm,
+            gettext_lazy("Correct a LI-RADS observation"),
+            lambda o: o.study.patient,
+            ("study__patient__site",),
+        ),
+    ),
+    "treatments": (
+        Treatment,
+        Editable(forms.TreatmentForm, gettext_lazy("Correct a treatment"), lambda o: o.patient),
+    ),
+    "follow-ups": (
+        FollowUp,
+        Editable(forms.FollowUpForm, gettext_lazy("Correct a follow-up"), lambda o: o.patient),
+    ),
+}
+
+
+def record_edit(request: HttpRequest, pk: int, segment: str) -> HttpResponse:
+    """Correct a saved record of any domain: its entry form, filled, with a required reason
+    for change; the service validates (errors on their fields) and keeps the history."""
+    model, spec = EDITABLE_RECORDS[segment]
+    related = spec.related or ("patient__site",)
+    record = model.objects.visible_to(request.user).select_related(*related).filter(pk=pk).first()
+    if record is None:
+        raise Http404
+    patient = spec.patient_of(record)
+    _require(request.user, Perm.EDIT_REGISTRY, patient.site)
+    data = request.POST if request.method == "POST" else None
+    if model is StagingRecord:
+        form = spec.form(data, record=record)
+    else:
+        # the form works on its own copy (a ModelForm writes its fields onto its instance)
+        form = forms.edit_form_class(spec.form)(data, instance=model.objects.get(pk=record.pk))
+    if "tumour" in form.fields:
+        form.fields["tumour"].queryset = patient.tumours.all()
+    if request.method == "POST" and form.is_valid():
+        values = _clean(form.cleaned_data)
+        if model is StagingRecord:
+            values = {
+                "staged_on": values["staged_on"],
+                "inputs": form.engine_inputs(),
+                "override_value": values.get("override_value", ""),
+                "override_reason": values.get("override_reason", ""),
+            }
+        try:
+            services.registry_record_update(
+                record=record,
+                acting_user=request.user,
+                reason=form.cleaned_data.get("reason", ""),
+                **values,
+            )
+        except ValidationError as exc:
+            forms.apply_errors(form, exc)
+        else:
+            messages.success(request, _("Correction saved."))
+            return redirect("registry:detail", patient.pk)
+    return render(
+        request,
+        "registry/form.html",
+        {
+            "form": form,
+            "title": spec.title,
+            "patient": patient,
+            "history_label": model._meta.label_lower,
+            "record": record,
+        },
+    )
+
+
 def import_list(request: HttpRequest) -> HttpResponse:
     centers = _centers_for(request.user, Perm.IMPORT_REGISTRY)
     if not centers:
@@ -316,6 +495,18 @@ def import_list(request: HttpRequest) -> HttpResponse:
         "registry/imports.html",
         {"form": form, "jobs": jobs, "domains": DOMAINS},
     )
+
+
+def import_template(request: HttpRequest, domain: str) -> HttpResponse:
+    """The CSV template of a domain: header row + one example row (UTF-8 with BOM so
+    spreadsheet programs read the Chinese text)."""
+    if not _centers_for(request.user, Perm.IMPORT_REGISTRY):
+        raise PermissionDenied
+    if domain not in DOMAINS:
+        raise Http404
+    response = HttpResponse("\ufeff" + template_csv(domain), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="registry-{domain}-template.csv"'
+    return response
 
 
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:

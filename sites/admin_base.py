@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from access.views import sealed
 from audit.context import audit_context
 from audit.transitions import check_transition
 
@@ -77,6 +78,10 @@ class StatusTransitionForm(ReasonForChangeForm):
 class ScopedAdmin(SimpleHistoryAdmin):
     form = ReasonForChangeForm
     edit_perm: Perm = Perm.CONFIGURE_TRIAL
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        sealed(cls, ScopedAdmin, ("get_queryset",))  # scoping is not a subclass's choice
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).visible_to(request.user)

@@ -31,6 +31,7 @@ def roles(request: HttpRequest) -> dict[str, Any]:
         "is_superuser": user.is_superuser,
         "nav_enters_data": has_perm(user, Perm.ENTER_CLINICAL_DATA),
         "nav_exports": has_perm(user, Perm.EXPORT),
+        "nav_dashboard": has_perm(user, Perm.VIEW_DASHBOARD),
         "nav_registry": has_perm(user, Perm.VIEW_REGISTRY),
         "nav_registry_aggregates": has_perm(user, Perm.VIEW_REGISTRY_AGGREGATES),
     }

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import datetime
 import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -79,6 +81,26 @@ class Site(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} – {self.name}"
+
+    # The site calendar: every "today at the site" and "the date of this moment at the
+    # site" (visit windows, "not in the future", consent and registration dates, digests,
+    # appointment invitations) is computed here.
+    @property
+    def zone(self) -> datetime.tzinfo:
+        """The site's time zone. A zone the database no longer knows (the field is
+        validated, so only a legacy row) falls back to the deployment's ``TIME_ZONE``."""
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+    def local_date(self, moment: datetime.datetime) -> datetime.date:
+        """The calendar date of ``moment`` at the site."""
+        return moment.astimezone(self.zone).date()
+
+    def today(self, now: datetime.datetime | None = None) -> datetime.date:
+        """Today on the site's calendar (``now`` defaults to the current time)."""
+        return self.local_date(now or timezone.now())
 
     def clinic_day_names(self) -> list[str]:
         names = dict(WEEKDAYS)

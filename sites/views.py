@@ -20,7 +20,8 @@ from .models import StaffProfile, TrialSite
 from .roles import Perm
 from .scoping import has_perm
 
-ENROLLED = ("on_study", "completed", "lost", "died")
+# "Enrolled" means one thing everywhere (home, trial page, enroll page, dashboard):
+# every patient ever randomised (an Enrollment row), withdrawn patients included.
 WORKLIST_STATUSES = ("screening", "eligible", "consented")
 
 
@@ -35,7 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
         .annotate(
             registered=Count("patients", distinct=True),
             screening=Count("patients", filter=Q(patients__status="screening"), distinct=True),
-            enrolled=Count("patients", filter=Q(patients__status__in=ENROLLED), distinct=True),
+            enrolled=Count("patients__enrollment", distinct=True),
         )
         .order_by("trial__protocol_code", "site__code")
     )
@@ -44,7 +45,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "today": today,
         "trial_sites": trial_sites[:50],
         "trial_site_count": trial_sites.count(),
-        "can_register": registrable_trial_sites(user=user).exists(),
+        # the administrator manages accounts; registering is a site role's work
+        "can_register": not user.is_superuser and registrable_trial_sites(user=user).exists(),
+        "can_dashboard": has_perm(user, Perm.VIEW_DASHBOARD),
         "enters_data": enters_data,
     }
     if enters_data:

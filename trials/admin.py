@@ -4,10 +4,12 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 
-from sites.admin_base import ScopedAdmin, StatusTransitionForm
+from access import blinding
+from sites.admin_base import ReasonForChangeForm, ScopedAdmin, StatusTransitionForm
 from sites.roles import Perm
 from sites.scoping import has_perm
 
+from .admin_setup import SETUP_INLINES
 from .models import (
     Arm,
     ConsentDocument,
@@ -32,10 +34,13 @@ class TrialAdmin(ScopedAdmin):
     list_display = ("protocol_code", "short_title", "phase", "design", "blinding", "status")
     list_filter = ("status", "design", "blinding", "phase")
     search_fields = ("protocol_code", "title", "nct_id", "chictr_id")
+    # Setup in one flow: arms, protocol versions, visits, consent versions, then
+    # interventions and criteria, on the trial's own page (trials/admin_setup.py).
+    inlines = SETUP_INLINES
 
     # The allocation parameters are for trial configurators only: a site role with
     # admin access must not learn the block sizes (the seed is never in a form at all).
-    CONCEALED_FIELDS = ("randomization_block_sizes",)
+    CONCEALED_FIELDS = blinding.TRIAL_SEQUENCE_FIELDS
 
     def _sees_allocation_config(self, request: Any) -> bool:
         return has_perm(request.user, Perm.CONFIGURE_TRIAL)
@@ -65,7 +70,9 @@ class ArmAdmin(ScopedAdmin):
     list_filter = ("trial",)
 
 
-class InterventionForm(forms.ModelForm):
+class InterventionForm(ReasonForChangeForm):
+    # A reason-for-change form like every audited admin form: ScopedAdmin asks for
+    # ``change_reason`` when a saved intervention is edited (a plain ModelForm 500ed).
     class Meta:
         model = Intervention
         fields = ["trial", "arms", "kind", "name", "dose", "route", "schedule", "description"]
@@ -74,7 +81,7 @@ class InterventionForm(forms.ModelForm):
         """A blinded trial's interventions are given in every arm (see Trial.clean)."""
         data = super().clean()
         trial, arms = data.get("trial"), data.get("arms")
-        if trial is not None and arms is not None and trial.is_blinded:
+        if trial is not None and arms is not None and blinding.allocation_concealed(trial):
             every = set(trial.arms.values_list("code", flat=True))
             if {a.code for a in arms} != every:
                 self.add_error("arms", blinding_refusal([data.get("name") or "?"]))

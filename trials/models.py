@@ -199,8 +199,8 @@ class Trial(models.Model):
 
     objects = TrialQuerySet.as_manager()
     history = AuditedHistory(excluded_fields=["randomization_seed"])
-    # Allocation parameters stay off the history page (site roles can read trial history).
-    HISTORY_HIDDEN_FIELDS = ("randomization_block_sizes",)
+    # Allocation parameters stay off the history page (site roles can read trial history):
+    # ``access.blinding.TRIAL_SEQUENCE_FIELDS``.
 
     class Meta:
         ordering = ["protocol_code"]

@@ -23,11 +23,8 @@ def trial_sites_with_counts(*, trial: Trial, user: Any) -> QuerySet[TrialSite]:
         .select_related("site", "principal_investigator")
         .annotate(
             registered=Count("patients", distinct=True),
-            on_study=Count(
-                "patients",
-                filter=Q(patients__status__in=["on_study", "completed", "lost", "died"]),
-                distinct=True,
-            ),
+            # enrolled ever (an Enrollment row), withdrawn included: as on every page
+            on_study=Count("patients__enrollment", distinct=True),
         )
         .order_by("site__code")
     )

@@ -20,7 +20,7 @@ Scope:
   permission; they also get ``trial_level``, the whole trial's aggregate figures with the
   patient-level rows (waterfall, swimmer, per-site figures) removed.
 Blinding: in a blinded trial arm-level efficacy is left out unless the user holds
-``Perm.VIEW_UNBLINDED`` for the trial.
+the unblinded view of the trial (``access.blinding.arms_visible``).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from django.db.models.functions import Cast
 from django.http import Http404
 from django.utils import timezone
 
+from access import blinding
 from domain import analysis
 from patients.models import ResponseSummary
 from sites.roles import ROLE_PERMS, SITE_ROLES, TRIAL_ROLES, Perm
@@ -174,7 +175,7 @@ def _outcomes(trial: Trial, site_codes: Sequence[str] | None) -> list[dict[str, 
             {k: v for k, v in o.items() if k in _READ_KEYS}
             for o in qs.values_list("outcome", flat=True)
         ]
-    columns = {
+    columns: dict[str, Any] = {
         f"o_{key}": Cast(KeyTextTransform(key, "outcome"), field())
         for key, field in OUTCOME_COLUMNS.items()
     }
@@ -238,8 +239,9 @@ def trial_level_only(stats: dict[str, Any]) -> dict[str, Any]:
 
 
 def arm_level_for(*, trial: Trial, user: Any) -> bool:
-    """Arm-level efficacy is shown unless the trial is blinded and the user is too."""
-    return not trial.is_blinded or has_perm(user, Perm.VIEW_UNBLINDED, trial=trial)
+    """Arm-level efficacy is shown unless the trial is blinded and the user is too
+    (``access.blinding.arms_visible``)."""
+    return blinding.arms_visible(user, trial)
 
 
 def trial_statistics_for(

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from audit.users import ActingUser
 from domain.eligibility import ICCA_DEFAULT_CRITERIA
 from sites.roles import Perm
 from sites.scoping import has_perm
@@ -47,7 +48,7 @@ ICCA_DEFAULT_CRITERIA_ZH: dict[str, str] = {
 }
 
 
-def criteria_load_defaults(*, protocol_version: ProtocolVersion, acting_user: Any) -> int:
+def criteria_load_defaults(*, protocol_version: ProtocolVersion, acting_user: ActingUser) -> int:
     """Create the default iCCA criteria (``ICCA_DEFAULT_CRITERIA``) for a protocol version.
 
     Idempotent: a criterion whose code the version already has is left as it is (it
@@ -94,7 +95,7 @@ def consent_document_upload(
     document_version: str,
     ethics_approval_ref: str,
     approved_on: Any,
-    acting_user: Any,
+    acting_user: ActingUser,
     reason: str | None = None,
 ) -> Any:
     """Store the ethics-approved PDF of ``consent_version`` with its SHA-256."""

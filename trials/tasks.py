@@ -23,6 +23,8 @@ from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
+from access import blinding
+
 logger = logging.getLogger(__name__)
 
 #: Seconds between the first change of a burst and the recomputation.
@@ -72,7 +74,7 @@ def statistics_precompute(trial_id: int) -> int:
         return 0
     cutoff = timezone.localdate()
     header = cached_trial_header(trial, cutoff=cutoff)
-    levels = [True, False] if trial.is_blinded else [True]
+    levels = [True, False] if blinding.allocation_concealed(trial) else [True]
     scopes: list[list[str] | None] = [None, *([s["code"]] for s in header["sites"])]
     count = 0
     for scope in scopes:

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from sites.mixins import get_visible_or_404
+from sites.roles import Perm
+from sites.scoping import has_perm
 
 from . import selectors
 from .models import Trial
@@ -11,6 +14,20 @@ from .models import Trial
 
 def trial_list(request: HttpRequest) -> HttpResponse:
     return render(request, "trials/list.html", {"trials": selectors.trial_list(user=request.user)})
+
+
+def dashboards(request: HttpRequest) -> HttpResponse:
+    """The navigation's "Dashboard": the one trial's dashboard, or the trials to choose."""
+    if not has_perm(request.user, Perm.VIEW_DASHBOARD):
+        raise PermissionDenied
+    trials = [
+        t
+        for t in selectors.trial_list(user=request.user)
+        if has_perm(request.user, Perm.VIEW_DASHBOARD, trial=t)
+    ]
+    if len(trials) == 1:
+        return redirect("trials:dashboard", pk=trials[0].pk)
+    return render(request, "trials/dashboards.html", {"trials": trials})
 
 
 def trial_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -24,6 +41,7 @@ def trial_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "interventions": trial.interventions.prefetch_related("arms"),
             "versions": trial.protocol_versions.all(),
             "trial_sites": selectors.trial_sites_with_counts(trial=trial, user=request.user),
+            "can_configure": has_perm(request.user, Perm.CONFIGURE_TRIAL, trial=trial),
         },
     )
 

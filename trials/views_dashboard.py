@@ -39,7 +39,7 @@ def _load(request: HttpRequest, pk: int) -> tuple[Trial, dict[str, Any]]:
 
 def _js_strings() -> dict[str, str]:
     return {
-        "enrolled": _("Enrolled (cumulative)"),
+        "enrolled": _("Enrolled (ever, incl. withdrawn; cumulative)"),
         "total": _("All sites"),
         "target": _("Target"),
         "totalTarget": _("Total target"),

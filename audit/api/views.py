@@ -9,6 +9,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from access import blinding
+from access.views import get_visible_or_404
 from api.base import ApiViewMixin
 
 from ..views import PROJECT_APPS, history_entries
@@ -56,16 +58,14 @@ class HistoryView(ApiViewMixin, APIView):
             raise Http404
         if not hasattr(model.objects, "visible_to"):  # e.g. a many-to-many history table
             raise Http404
-        obj = model.objects.visible_to(request.user).filter(pk=pk).first()
-        if obj is None:
-            raise Http404
-        if hasattr(obj, "history_visible_to") and not obj.history_visible_to(request.user):
+        obj = get_visible_or_404(model, request.user, pk=pk)
+        if not blinding.history_visible(obj, request.user):
             raise Http404
         masked = set()
         if hasattr(obj, "identity_visible_to") and not obj.identity_visible_to(request.user):
             masked = set(getattr(model, "IDENTITY_FIELDS", ()))
         entries = history_entries(
-            obj, hidden=set(getattr(model, "HISTORY_HIDDEN_FIELDS", ())), masked=masked
+            obj, hidden=blinding.history_hidden_fields(obj, request.user), masked=masked
         )
         return Response(
             [

@@ -59,6 +59,7 @@ def bclc(
     missing = tuple(k for k, v in inputs.items() if v is None)
     if missing:
         return StagingResult(SYSTEM, None, inputs, ENGINE_VERSION, missing)
+    assert count_ is not None and size is not None  # noqa: S101 (narrowed by ``missing``)
     if macrovascular_invasion or extrahepatic_spread:
         return done("C", "portal invasion and/or extrahepatic spread")
     if ecog in (1, 2):

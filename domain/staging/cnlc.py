@@ -65,6 +65,7 @@ def cnlc(
         missing = (*missing, "extrahepatic_metastasis")
     if missing:
         return StagingResult(SYSTEM, None, inputs, ENGINE_VERSION, missing)
+    assert count_ is not None and size is not None  # noqa: S101 (narrowed by ``missing``)
     if vascular_invasion:
         return done("IIIa", "vascular invasion, no extrahepatic metastasis")
     if count_ == 1:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from audit.users import ActingUser
 
 from ..models import Signature, SourceVerification
 from ..targets import Target
@@ -41,7 +42,7 @@ def record_changed(
     target: Target,
     instance: Any,
     changes: list[tuple[str, Any, Any]] | None,
-    acting_user: Any,
+    acting_user: ActingUser,
 ) -> None:
     """``changes``: (field, old, new) of an update; None for a new record."""
     patient_id = target.patient_id_of(instance)

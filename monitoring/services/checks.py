@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit.context import audit_context
+from audit.users import ActingUser
 from domain.eligibility import (
     FieldSpec,
     FieldType,
@@ -75,7 +76,8 @@ def rule_problems(*, rule: Any, label: str) -> list[str]:
 #: Labels of extra values for the engine's reason texts.
 _EXTRA_SPECS = {
     "missing_forms_past_window": FieldSpec(
-        FieldType.INT, gettext_lazy("Required forms missing after the visit window")
+        FieldType.INT,
+        gettext_lazy("Required forms missing after the visit window"),  # type: ignore[arg-type]  # lazy: translated when the reason is phrased
     ),
 }
 
@@ -164,7 +166,7 @@ def edit_checks_run_record(
     return tally
 
 
-def edit_checks_run_trial(*, trial: Any, acting_user: Any = None) -> dict[str, int]:
+def edit_checks_run_trial(*, trial: Any, acting_user: ActingUser | None = None) -> dict[str, int]:
     """Run every active check of ``trial`` over all its records (button, command, task)."""
     tally: dict[str, int] = {}
     checks = list(EditCheck.objects.filter(trial=trial, active=True).select_related("target"))

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from audit.users import ActingUser
 from patients.models import Patient
 from sites.roles import Perm
 
@@ -57,7 +58,7 @@ def signature_sign(
     meaning: str,
     username_entered: str,
     password: str,
-    acting_user: Any,
+    acting_user: ActingUser,
     otp_token: str = "",
 ) -> Signature:
     """Sign a patient's casebook (``record`` is the Patient) or one signable record.

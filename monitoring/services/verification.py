@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from audit.users import ActingUser
 from sites.roles import Perm
 
 from ..models import MonitoringPlan, SourceVerification
@@ -62,7 +63,7 @@ def sdv_required(record: Any, plan: MonitoringPlan, target: Target | None = None
 
 
 def sdv_verify(
-    *, record: Any, acting_user: Any, fields: Iterable[str] | None = None
+    *, record: Any, acting_user: ActingUser, fields: Iterable[str] | None = None
 ) -> SourceVerification:
     """Mark ``record`` (or the given fields) verified against the source document."""
     from django.core.exceptions import ValidationError

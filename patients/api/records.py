@@ -2,8 +2,9 @@
 
 Blinding: every serializer that can reveal the allocation (the arm of an enrollment, the
 names of the interventions an adverse event's causality was assessed against) asks
-``arm_visible_to`` — for a page of rows through ``arm_visibility``, which answers for the
-whole page in at most one query, so lists keep a constant query count.
+the kernel ``access.blinding``: ``arm_visible_to`` for one row, ``arm_visibility`` for a
+page of rows in at most one query (so lists keep a constant query count),
+``sequence_visible`` for the allocation sequence and ``arm_visible_q`` for the arm filter.
 """
 
 from __future__ import annotations
@@ -12,18 +13,21 @@ from typing import Any
 
 from django import forms
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from access.blinding import (
+    arm_visibility,
+    arm_visible_q,
+    arm_visible_to,
+    sequence_visible,
+)
 from api.docs import inline_choice_field
-from sites.roles import Perm
-from sites.scoping import has_perm
+from api.filters import ApiFilterSet, IdFilter
 from trials.choices import Language
-from trials.models import Trial
 
 from ..models import (
     AdverseEvent,
@@ -34,10 +38,8 @@ from ..models import (
     LesionMeasurement,
     Screening,
     TumorAssessment,
-    UnblindingEvent,
     Visit,
 )
-from ..services.unblinding import arm_visible_to
 
 MAX_ID = 2**31 - 1
 
@@ -52,36 +54,6 @@ def enrollment_of(patient: Any) -> Enrollment | None:
         return patient.enrollment
     except Enrollment.DoesNotExist:
         return None
-
-
-def arm_visibility(user: Any, enrollments: list[Enrollment | None]) -> dict[int, bool]:
-    """``arm_visible_to(user, e)`` for every enrollment of a page, in at most one query.
-
-    Same rule as ``patients.services.unblinding.arm_visible_to`` (a test pins that they
-    agree): open-label trial, or the unblinded-view permission for the trial, or this
-    user's own emergency unblinding of the patient."""
-    result: dict[int, bool] = {}
-    pending: list[int] = []
-    authenticated = bool(getattr(user, "is_authenticated", False))
-    for e in enrollments:
-        if e is None or e.pk in result:
-            continue
-        if not e.trial.is_blinded:
-            result[e.pk] = True
-        elif not authenticated:
-            result[e.pk] = False
-        elif has_perm(user, Perm.VIEW_UNBLINDED, trial=e.trial):
-            result[e.pk] = True
-        else:
-            pending.append(e.pk)
-    if pending:
-        unblinded = set(
-            UnblindingEvent.objects.filter(
-                enrollment_id__in=pending, unblinded_by=user
-            ).values_list("enrollment_id", flat=True)
-        )
-        result.update({pk: pk in unblinded for pk in pending})
-    return result
 
 
 class BlindedListSerializer(serializers.ListSerializer):
@@ -286,11 +258,7 @@ class EnrollmentSerializer(BlindedSerializerMixin, PatientRefMixin, serializers.
         if obj.trial_id not in cache:
             request = self.context.get("request")
             user = getattr(request, "user", None)
-            cache[obj.trial_id] = bool(
-                user is not None
-                and user.is_authenticated
-                and has_perm(user, Perm.VIEW_UNBLINDED, trial=obj.trial)
-            )
+            cache[obj.trial_id] = sequence_visible(user, obj.trial)
         return cache[obj.trial_id]
 
     @extend_schema_field(OpenApiTypes.BOOL)
@@ -536,18 +504,7 @@ class TumorAssessmentSerializer(PatientRefMixin, serializers.ModelSerializer):
 # --------------------------------------------------------------------------------------
 
 
-class IdFilter(filters.NumberFilter):
-    """A record id (whole number)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(*args, **kwargs)
-
-
-class PatientRecordFilter(filters.FilterSet):
+class PatientRecordFilter(ApiFilterSet):
     """Filters every patient record has: its patient, trial, trial-site and site."""
 
     patient = IdFilter(field_name="patient", label="Patient id")
@@ -601,13 +558,7 @@ class EnrollmentFilter(PatientRecordFilter):
         fields = ["stratum"]
 
     def filter_arm(self, qs: Any, name: str, value: int) -> Any:
-        user = self.request.user
-        trials = Trial.objects.visible_to(user).only("pk", "blinding")
-        unblinded = [
-            t.pk for t in trials if not t.is_blinded or has_perm(user, Perm.VIEW_UNBLINDED, trial=t)
-        ]
-        own = UnblindingEvent.objects.filter(unblinded_by=user).values("enrollment_id")
-        return qs.filter(arm_id=value).filter(Q(trial_id__in=unblinded) | Q(pk__in=own))
+        return qs.filter(arm_id=value).filter(arm_visible_q(self.request.user))
 
 
 class VisitFilter(PatientRecordFilter):
@@ -624,9 +575,19 @@ class VisitFilter(PatientRecordFilter):
         fields = ["status", "is_deviation"]
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 5})
+class GradeFilter(filters.NumberFilter):
+    """A CTCAE grade, 1 to 5 (declared so in the schema)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, min_value=1, max_value=5, **kwargs)
+
+
 class AdverseEventFilter(PatientRecordFilter):
-    grade = IdFilter(field_name="grade", max_value=5, label="CTCAE grade (1-5)")
-    grade_min = IdFilter(field_name="grade", lookup_expr="gte", max_value=5, label="Grade at least")
+    grade = GradeFilter(field_name="grade", label="CTCAE grade (1-5)")
+    grade_min = GradeFilter(field_name="grade", lookup_expr="gte", label="Grade at least")
     outcome = filters.ChoiceFilter(choices=AdverseEvent.Outcome.choices)
     onset_after, onset_before = date_range("onset_date", "Onset date")
     visit = IdFilter(field_name="visit", label="Visit id")

@@ -11,11 +11,11 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from api.base import IdempotentCreateMixin, ScopedViewSetMixin
+from api.filters import ApiFilterSet, IdFilter
 
 from .. import selectors, services
 from ..models import Patient
 from . import serializers
-from .records import IdFilter
 
 IDEMPOTENCY_PARAM = OpenApiParameter(
     "Idempotency-Key",
@@ -28,7 +28,7 @@ IDEMPOTENCY_PARAM = OpenApiParameter(
 REASON_NOTE = "Editing saved data requires `reason`, which is kept in the record's history."
 
 
-class PatientFilter(filters.FilterSet):
+class PatientFilter(ApiFilterSet):
     registered_after = filters.DateFilter(field_name="registered_at", lookup_expr="date__gte")
     registered_before = filters.DateFilter(field_name="registered_at", lookup_expr="date__lte")
     trial = IdFilter(field_name="trial_site__trial", label="Trial id")

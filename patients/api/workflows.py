@@ -97,8 +97,7 @@ class PatientRecordViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     def optimize(self, qs: Any) -> Any:
         return qs.select_related("patient__trial_site__site")
 
-    def get_queryset(self) -> Any:
-        qs = super().get_queryset()
+    def defer_for_action(self, qs: Any) -> Any:
         if self.action == "list":
             # A list row names the patient by subject id only: their encrypted identity is
             # neither loaded nor decrypted (four Fernet decryptions per row otherwise).

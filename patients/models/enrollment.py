@@ -33,8 +33,8 @@ class Enrollment(models.Model):
 
     objects = PatientChildQuerySet.as_manager()
     history = AuditedHistory()
-    # Allocation concealment: never on a history page (only the unblinded API view has them).
-    HISTORY_HIDDEN_FIELDS = ("allocation_index", "block_number", "block_size")
+    # Allocation concealment: ``access.blinding.history_hidden_fields`` keeps the sequence
+    # (position, block, block size) off every history page, and the arm from blinded users.
 
     class Meta:
         ordering = ["patient"]

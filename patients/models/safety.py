@@ -147,12 +147,3 @@ class AdverseEventCausality(models.Model):
 
     def __str__(self) -> str:
         return f"{self.adverse_event} / {self.intervention}: {self.get_relatedness_display()}"
-
-    def history_visible_to(self, user: object) -> bool:
-        """The intervention named in this row would reveal the arm of a blinded trial:
-        its audit trail shows only to users who may see the patient's arm."""
-        from ..services.unblinding import arm_visible_to
-        from ..services.visits import patient_enrollment
-
-        enrollment = patient_enrollment(self.adverse_event.patient)
-        return enrollment is None or arm_visible_to(user, enrollment)

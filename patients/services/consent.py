@@ -13,7 +13,6 @@ Rules (DOMAIN.md "Expatriate patients"; ICH E6(R3) 2.8):
 from __future__ import annotations
 
 import datetime
-import zoneinfo
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -48,21 +47,14 @@ __all__ = [
 RECONSENT_STATUSES = frozenset({Patient.Status.CONSENTED, Patient.Status.ON_STUDY})
 
 
-def _site_zone(patient: Patient) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(patient.trial_site.site.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
 def site_today(patient: Patient) -> datetime.date:
     """Today at the patient's site (dates are the site's calendar dates)."""
-    return timezone.now().astimezone(_site_zone(patient)).date()
+    return patient.trial_site.site.today()
 
 
 def consent_date(consent: Consent) -> datetime.date:
     """The calendar date of a consent at the patient's site."""
-    return consent.consented_at.astimezone(_site_zone(consent.patient)).date()
+    return consent.patient.trial_site.site.local_date(consent.consented_at)
 
 
 def current_consent(patient: Patient) -> Consent | None:
@@ -136,7 +128,7 @@ def consent_record(
         add("consented_at", _("Enter the date and time of consent."))
     else:
         if timezone.is_naive(consented_at):
-            consented_at = timezone.make_aware(consented_at, _site_zone(patient))
+            consented_at = timezone.make_aware(consented_at, patient.trial_site.site.zone)
         if consented_at > timezone.now():
             add("consented_at", _("The time of consent cannot be in the future."))
     if language not in Language.values:
@@ -145,7 +137,7 @@ def consent_record(
     with transaction.atomic():
         locked = Patient.objects.select_for_update().get(pk=patient.pk)
         previous = current_consent(locked)
-        on = consented_at.astimezone(_site_zone(locked)).date() if consented_at else None
+        on = locked.trial_site.site.local_date(consented_at) if consented_at else None
 
         if consent_version.trial_id != locked.trial_site.trial_id:
             add("consent_version", _("This consent version belongs to another trial."))

@@ -103,6 +103,17 @@ def _validate_rules(patient: Patient) -> None:
         raise ValidationError(errors)
 
 
+def patient_rule_errors(*, patient: Patient) -> dict[str, list[str]]:
+    """The registration rules on an unsaved copy, as a dict (nothing raised, nothing
+    written): forms call it when their own field checks already failed, so every problem
+    is shown in one round. ``patient_register`` / ``patient_update`` still enforce them."""
+    try:
+        _validate_rules(patient)
+    except ValidationError as exc:
+        return exc.message_dict
+    return {}
+
+
 def _check_duplicates(patient: Patient, *, confirm_duplicate: bool) -> None:
     others = Patient.objects.filter(id_document_hash=patient.id_document_hash).exclude(
         pk=patient.pk

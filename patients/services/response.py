@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.context import audit_context
+from audit.users import ActingUser
 from domain.analysis import patient_outcome, response_settings
 from domain.analysis_settings import analysis_settings
 from trials.datacut import enrolled_patients, patient_record, trial_settings
@@ -40,7 +41,9 @@ def response_recompute_deferred() -> Iterator[None]:
         response_recompute(patient=patient, acting_user=acting_user)
 
 
-def response_recompute(*, patient: Patient, acting_user: Any = None) -> ResponseSummary | None:
+def response_recompute(
+    *, patient: Patient, acting_user: ActingUser | None = None
+) -> ResponseSummary | None:
     """Recompute the patient's outcome with the analysis engine and store it.
 
     Called in the same transaction as any change to imaging, enrollment, death or

@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from access import blinding
 from audit.context import audit_context
 from domain import safety as rules
 from notifications.recipients import (
@@ -213,7 +214,7 @@ def sae_notify(event: AdverseEvent) -> int:
 
 def may_record_report(user: Any, event: AdverseEvent, report: str) -> bool:
     trial_site = event.patient.trial_site
-    reviewer = has_perm(user, Perm.VIEW_UNBLINDED, trial=trial_site.trial)
+    reviewer = blinding.unblinded_reviewer(user, trial_site.trial)
     if report == rules.SUSAR:
         return reviewer
     return reviewer or has_perm(user, Perm.ENTER_CLINICAL_DATA, trial_site=trial_site)

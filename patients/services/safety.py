@@ -9,7 +9,6 @@ death related to the event, so it is fatal and serious with the criterion "death
 from __future__ import annotations
 
 import datetime
-import zoneinfo
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -71,11 +70,7 @@ def _data_collection_start(patient: Patient) -> tuple[datetime.date, str]:
     registration)."""
     first = patient.consents.order_by("consented_at").first()
     if first is not None:
-        try:
-            tz = zoneinfo.ZoneInfo(patient.trial_site.site.time_zone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            tz = datetime.UTC
-        return first.consented_at.astimezone(tz).date(), _("consent")
+        return patient.trial_site.site.local_date(first.consented_at), _("consent")
     return patient_registered_on(patient), _("registration")
 
 
@@ -238,6 +233,34 @@ def _normalise(data: dict[str, Any]) -> dict[str, Any]:
         # Judge against the stored visit (its date may have been submitted meanwhile).
         data["visit"] = Visit.objects.get(pk=data["visit"].pk)
     return data
+
+
+#: What ``adverse_event_errors`` assumes for a value the form could not read.
+_AE_BLANK: dict[str, Any] = {
+    "term": "",
+    "ctcae_term": None,
+    "other_specify": "",
+    "other_soc": "",
+    "grade": None,
+    "serious": False,
+    "serious_criteria": [],
+    "onset_date": None,
+    "resolution_date": None,
+    "outcome": "",
+    "action_taken": "",
+    "description": "",
+    "visit": None,
+}
+
+
+def adverse_event_errors(
+    *, patient: Patient, data: dict[str, Any], causality: dict[int, str] | None = None
+) -> dict[str, list[str]]:
+    """The adverse-event rules on the values that could be read (the rest blank), as a
+    dict; nothing is written. Forms call it when some fields already failed so that every
+    problem comes back in one round (fields already in error keep their own message)."""
+    full = {**_AE_BLANK, **{k: v for k, v in data.items() if k in _AE_BLANK}}
+    return _validate(patient, _normalise(full), causality)
 
 
 def _require(user: Any, patient: Patient) -> None:

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from audit.users import ActingUser
 from domain.eligibility import (
     FIELD_CATALOGUE,
     FieldSource,
@@ -223,7 +224,7 @@ def _results(decision: Any, criteria: list[Any]) -> list[dict[str, Any]]:
 def screening_record(
     *,
     patient: Patient,
-    acting_user: Any,
+    acting_user: ActingUser,
     screening_date: datetime.date | str | None,
     answers: dict[str, Any],
 ) -> Screening:

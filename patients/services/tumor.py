@@ -266,6 +266,37 @@ def assessment_record_followup(
     return assessment
 
 
+def assessment_followup_errors(
+    *, patient: Patient, exclude: TumorAssessment | None = None, **values: Any
+) -> dict[str, list[str]]:
+    """The follow-up checks on the values that could be read, as a dict; nothing is
+    written or locked. Forms call it when some fields already failed, so every problem
+    comes back in one round."""
+    defaults: dict[str, Any] = {
+        "assessment_date": None,
+        "method": "",
+        "non_target_status": "",
+        "new_lesions": "",
+        "new_lesions_increased": False,
+        "nontarget_increased": False,
+        "recorded_response": "",
+        "recorded_response_source": "",
+        "visit": None,
+        "notes": "",
+        "measurements": [],
+    }
+    data = followup_input(**{**defaults, **values})
+    errors: Errors = {}
+    try:
+        enrollment = _enrollment(patient)
+        check_followup(errors, patient, enrollment, data, exclude=exclude)
+    except ValidationError as exc:
+        for key, messages_ in exc.message_dict.items():
+            for message in messages_:
+                add_error(errors, key, message)
+    return errors
+
+
 # --------------------------------------------------------------------------------------
 # Corrections
 # --------------------------------------------------------------------------------------

@@ -3,66 +3,36 @@ documented and notified (ICH E6(R3): every unblinding documented)."""
 
 from __future__ import annotations
 
-import logging
+import datetime
 from typing import Any
 
-from django.conf import settings
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from access.blinding import allocation_concealed, arm_visible_to
 from audit.context import audit_context
 from audit.lockout import lockout_message
 from audit.models import AccessLog
+from notifications.recipients import staff_recipients
+from notifications.services import notification_enqueue
 from sites.roles import Perm, Role
 from sites.scoping import has_perm
 
 from ..models import Enrollment, UnblindingEvent
 
-logger = logging.getLogger(__name__)
-
 __all__ = ["arm_visible_to", "enrollment_unblind", "lead_investigator_emails"]
 
 
-def arm_visible_to(user: Any, enrollment: Enrollment) -> bool:
-    """May ``user`` see the arm of ``enrollment``? Always in an open-label trial; in a
-    blinded one only with the unblinded-view permission for the trial, or after this
-    user emergency-unblinded this very patient."""
-    trial = enrollment.trial
-    if not trial.is_blinded:
-        return True
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    if has_perm(user, Perm.VIEW_UNBLINDED, trial=trial):
-        return True
-    return UnblindingEvent.objects.filter(enrollment=enrollment, unblinded_by=user).exists()
-
-
-def _notify(subject: str, body: str, recipients: list[str]) -> None:
-    """The unblinding stands even if the mail server is down; the failure is logged."""
-    try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
-    except Exception:
-        logger.exception("Could not email the unblinding notice to %s", recipients)
+def lead_investigator_recipients(trial: Any) -> list[tuple[str, str]]:
+    """The trial's active lead investigators, each with the language they read."""
+    return staff_recipients(roles=[Role.LEAD_INVESTIGATOR], trial=trial)
 
 
 def lead_investigator_emails(trial: Any) -> list[str]:
-    users = (
-        get_user_model()
-        .objects.filter(
-            is_active=True,
-            memberships__role=Role.LEAD_INVESTIGATOR,
-            memberships__trial=trial,
-            memberships__is_active=True,
-        )
-        .exclude(email="")
-        .distinct()
-        .order_by("pk")
-    )
-    return [u.email for u in users]
+    return [email for email, _language in lead_investigator_recipients(trial)]
 
 
 def _password_confirmed(user: Any, password: str, request: Any) -> bool:
@@ -88,12 +58,13 @@ def enrollment_unblind(
 
     Needs the emergency-unblinding permission at the patient's site, the user's own
     password again (someone at an unattended screen cannot do it) and a reason. A refusal
-    writes nothing. The lead investigators are emailed once the unblinding is committed;
-    the email names the patient and the reason, never the arm.
+    writes nothing. The lead investigators are notified through the outbox (written in the
+    unblinding's transaction, sent after the commit, once per recipient, in each one's
+    language); the email names the patient and the reason, never the arm.
     """
     patient = enrollment.patient
     trial = enrollment.trial
-    if not trial.is_blinded:
+    if not allocation_concealed(trial):
         raise ValidationError(
             {"enrollment": [_("This trial is open-label: there is nothing to unblind.")]}
         )
@@ -122,24 +93,25 @@ def enrollment_unblind(
         )
         event.save()
         AccessLog.record(event=AccessLog.Event.UNBLIND, user=acting_user, obj=enrollment)
-        recipients = lead_investigator_emails(trial)
-        if recipients:
-            subject = _("Emergency unblinding: %(subject)s (%(trial)s)") % {
-                "subject": patient.subject_id,
-                "trial": trial.protocol_code,
-            }
-            body = _(
-                "Patient %(subject)s (randomization number %(number)s, site %(site)s) of "
-                "trial %(trial)s was unblinded by %(user)s at %(when)s UTC.\n\n"
-                "Reason: %(reason)s\n\nThe arm is not included in this message."
-            ) % {
-                "subject": patient.subject_id,
+        # Through the outbox, in the unblinding's own transaction: written once (key per
+        # event and recipient), delivered after the commit with a stable Message-ID, each
+        # lead investigator in their own language. A mail server that is down delays the
+        # notice; it never undoes the unblinding.
+        notification_enqueue(
+            key=f"unblinding:{event.pk}",
+            kind="unblinding",
+            recipients=lead_investigator_recipients(trial),
+            template="unblinding_notice",
+            context={
+                "subject_id": patient.subject_id,
                 "number": enrollment.randomization_number,
                 "site": patient.trial_site.site.code,
                 "trial": trial.protocol_code,
                 "user": acting_user.get_username(),
-                "when": timezone.now().strftime("%Y-%m-%d %H:%M"),
+                "when": timezone.localtime(event.at, datetime.UTC).strftime("%Y-%m-%d %H:%M"),
                 "reason": reason,
-            }
-            transaction.on_commit(lambda: _notify(subject, body, recipients))
+            },
+            trial=trial,
+            trial_site=patient.trial_site,
+        )
     return event

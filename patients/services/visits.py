@@ -8,7 +8,6 @@ visit missed and cancelling the remaining visits when a patient leaves the study
 from __future__ import annotations
 
 import datetime
-import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,22 +42,12 @@ SUBMIT_FIELDS = (
 
 def patient_local_today(patient: Patient) -> datetime.date:
     """Today at the patient's site: "not in the future" is judged on the site's calendar."""
-    site = patient.trial_site.site
-    try:
-        tz = zoneinfo.ZoneInfo(site.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return timezone.localdate()
-    return timezone.now().astimezone(tz).date()
+    return patient.trial_site.site.today()
 
 
 def patient_registered_on(patient: Patient) -> datetime.date:
     """The registration date on the site's calendar."""
-    site = patient.trial_site.site
-    try:
-        tz = zoneinfo.ZoneInfo(site.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = timezone.get_current_timezone()
-    return patient.registered_at.astimezone(tz).date()
+    return patient.trial_site.site.local_date(patient.registered_at)
 
 
 def patient_enrollment(patient: Patient) -> Enrollment | None:
@@ -444,7 +433,7 @@ def visit_submit(
 def visit_mark_missed(*, visit: Visit, acting_user: Any, reason: str | None) -> Visit:
     """The patient did not come: the visit is kept as missed (it may still be submitted
     later if it turns out it took place). ``acting_user=None`` is the system (the daily
-    sweep, ``notifications.sweeps``), recorded as such in the history."""
+    sweep, ``patients.sweeps``), recorded as such in the history."""
     if acting_user is not None:
         _require_data_entry(acting_user, visit.patient)
     reason = require_reason(reason)

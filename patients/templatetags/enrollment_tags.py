@@ -9,14 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext_lazy as _
 
+from access import blinding
 from sites.roles import Perm
 from sites.scoping import has_perm
 from trials.choices import Language
 
 from ..models import Consent, Enrollment, Patient
 from ..services.consent import consent_needs_reconsent
-from ..services.unblinding import arm_visible_to
 
 register = template.Library()
 
@@ -43,7 +44,7 @@ def consent_enrollment_section(context: dict[str, Any], patient: Patient) -> dic
     can_enroll = has_perm(user, Perm.ENROLL, trial_site=trial_site)
     active = [c for c in consents if c.withdrawn_on is None]
     pending = consent_needs_reconsent(patient) if active else None
-    arm_visible = enrollment is not None and arm_visible_to(user, enrollment)
+    arm_visible = blinding.arm_visible_to(user, enrollment)
     return {
         "request": context["request"],
         "patient": patient,
@@ -51,6 +52,7 @@ def consent_enrollment_section(context: dict[str, Any], patient: Patient) -> dic
         "show_identity": patient.identity_visible_to(user),
         "pending_version": pending,
         "enrollment": enrollment,
+        "stratum_label": stratum_display(enrollment.stratum) if enrollment else "",
         "arm_visible": arm_visible,
         "can_consent": can_enter and patient.status == Patient.Status.ELIGIBLE,
         "can_reconsent": can_enter and pending is not None,
@@ -61,8 +63,38 @@ def consent_enrollment_section(context: dict[str, Any], patient: Patient) -> dic
         "can_set_first_treatment": can_enter
         and enrollment is not None
         and patient.status == Patient.Status.ON_STUDY,
-        "can_unblind": enrollment is not None
-        and enrollment.trial.is_blinded
-        and not arm_visible
-        and has_perm(user, Perm.EMERGENCY_UNBLIND, trial_site=trial_site),
+        "can_unblind": blinding.unblinding_offered(
+            user, enrollment, trial_site=trial_site, arm_visible=arm_visible
+        ),
     }
+
+
+#: Stratification factors as people read them (the stored key stays ``ecog=1|site=SH01``).
+STRATUM_FACTORS = {
+    "site": _("Site"),
+    "ecog": _("ECOG"),
+}
+
+
+def stratum_display(key: str | None) -> str:
+    """``ecog=1|site=SH01`` → ``Site SH01 · ECOG 1`` (translated factor names, site first)."""
+    if not key:
+        return ""
+    parts = []
+    for chunk in str(key).split("|"):
+        name, sep, level = chunk.partition("=")
+        if not sep:
+            parts.append(chunk)
+            continue
+        label = STRATUM_FACTORS.get(name)
+        parts.append((name, f"{label if label else name} {level}"))
+    order = {name: n for n, name in enumerate(STRATUM_FACTORS)}
+    named = sorted(
+        (p for p in parts if isinstance(p, tuple)), key=lambda p: order.get(p[0], len(order))
+    )
+    return " · ".join([text for _name, text in named] + [p for p in parts if isinstance(p, str)])
+
+
+@register.filter
+def stratum_label(key: str | None) -> str:
+    return stratum_display(key)

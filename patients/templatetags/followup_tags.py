@@ -29,15 +29,21 @@ def followup_section(context: dict[str, Any], patient: Patient) -> dict[str, Any
     user = context["request"].user
     today = patient_local_today(patient)
     visits = list(patient_visits(patient=patient))
+    permit = patient.residence_permit_expiry if patient.is_expatriate else None
     for visit in visits:
         visit.overdue = is_overdue(visit, today)
         visit.can_act = visit.status == Visit.Status.PLANNED
+        visit.after_permit = bool(
+            permit and visit.status == Visit.Status.PLANNED and visit.scheduled_date > permit
+        )
     can_enter = has_perm(user, Perm.ENTER_CLINICAL_DATA, trial_site=patient.trial_site)
     enrolled = patient_enrollment(patient) is not None
     return {
         "request": context["request"],
         "patient": patient,
         "visits": visits,
+        "permit_expiry": permit,
+        "after_permit": sum(1 for v in visits if v.after_permit),
         "today": today,
         "clinic_days": patient.trial_site.site.clinic_day_names(),
         "adverse_events": list(patient.adverse_events.order_by("-onset_date", "-pk")),

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from access import blinding
 from sites.mixins import get_visible_or_404, require_perm
 from sites.roles import Perm
 from trials.consent_documents import ConsentDocument
@@ -124,7 +125,7 @@ def patient_enroll(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
-                if unblinding_services.arm_visible_to(request.user, enrollment):
+                if blinding.arm_visible_to(request.user, enrollment):
                     text = _("Enrolled as %(number)s: arm %(arm)s.") % {
                         "number": enrollment.randomization_number,
                         "arm": enrollment.arm,
@@ -188,7 +189,7 @@ def enrollment_first_treatment(request: HttpRequest, pk: int) -> HttpResponse:
 def enrollment_unblind(request: HttpRequest, pk: int) -> HttpResponse:
     enrollment = get_visible_or_404(Enrollment, request.user, pk=pk)
     patient = enrollment.patient
-    if not enrollment.trial.is_blinded:
+    if not blinding.allocation_concealed(enrollment.trial):
         raise Http404
     require_perm(request.user, Perm.EMERGENCY_UNBLIND, trial_site=patient.trial_site)
     if request.method == "POST":

@@ -16,6 +16,7 @@ from sites.scoping import has_perm
 from .. import selectors, services
 from ..forms import DocumentLookupForm, EditPatientForm, PatientFilterForm, RegisterPatientForm
 from ..models import Patient
+from ..selectors_screening import permit_ends_before_followup
 from .common import apply_errors
 
 
@@ -55,6 +56,22 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _warn_permit(request: HttpRequest, patient: Patient) -> None:
+    """A residence permit that ends before the planned follow-up is accepted (it may be
+    renewed) but said plainly."""
+    end = permit_ends_before_followup(patient)
+    if end is not None:
+        messages.warning(
+            request,
+            _(
+                "The residence permit ends %(expiry)s, before the planned follow-up ends "
+                "(%(end)s): visits after that date cannot take place unless the permit is "
+                "renewed."
+            )
+            % {"expiry": patient.residence_permit_expiry.isoformat(), "end": end.isoformat()},
+        )
+
+
 def patient_register(request: HttpRequest) -> HttpResponse:
     trial_sites = selectors.registrable_trial_sites(user=request.user)
     if not trial_sites.exists():
@@ -80,9 +97,11 @@ def patient_register(request: HttpRequest) -> HttpResponse:
                     request,
                     _("Patient registered as %(subject)s.") % {"subject": patient.subject_id},
                 )
+                _warn_permit(request, patient)
                 return redirect("patients:detail", pk=patient.pk)
     else:
         form = RegisterPatientForm(trial_sites=trial_sites)
+    form.show_confirm = show_confirm
     return render(
         request,
         "patients/form.html",
@@ -109,7 +128,9 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
     require_perm(request.user, Perm.EDIT_PATIENT, trial_site=patient.trial_site)
     show_confirm = False
     if request.method == "POST":
-        form = EditPatientForm(request.POST, instance=Patient.objects.get(pk=patient.pk))
+        form = EditPatientForm(
+            request.POST, instance=get_visible_or_404(Patient, request.user, pk=patient.pk)
+        )
         if form.is_valid():
             try:
                 services.patient_update(
@@ -126,9 +147,11 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 apply_errors(form, exc)
             else:
                 messages.success(request, _("Changes saved."))
+                _warn_permit(request, Patient.objects.get(pk=patient.pk))
                 return redirect("patients:detail", pk=patient.pk)
     else:
         form = EditPatientForm(instance=patient)
+    form.show_confirm = show_confirm
     return render(
         request,
         "patients/form.html",

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from access import blinding
 from audit.models import AccessLog
 from sites.mixins import get_visible_or_404, require_perm
 from sites.models import TrialSite
@@ -21,8 +22,7 @@ from ..models import AdverseEvent, Patient, Visit
 from ..selectors_ctcae import ae_form_context
 from ..selectors_visits import adverse_event_list
 from ..services import safety
-from ..services.unblinding import arm_visible_to
-from .common import apply_errors
+from .common import add_missing_errors, apply_errors
 
 
 def _visits_for(patient: Patient):  # noqa: ANN202 - a queryset of the patient's visits
@@ -37,8 +37,7 @@ def _visits_for(patient: Patient):  # noqa: ANN202 - a queryset of the patient's
 def _names_masked(user: object, patient: Patient) -> bool:
     """In a blinded trial the arm's interventions would reveal the allocation: users who
     may not see the arm get numbered "study treatments" instead of names."""
-    enrollment = safety.patient_enrollment(patient)
-    return enrollment is not None and not arm_visible_to(user, enrollment)
+    return blinding.treatment_names_masked(user, patient)
 
 
 def ae_list(request: HttpRequest) -> HttpResponse:
@@ -57,10 +56,11 @@ def ae_list(request: HttpRequest) -> HttpResponse:
 
 
 def ae_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    event = get_visible_or_404(AdverseEvent, request.user, pk=pk)
-    event = AdverseEvent.objects.select_related(
-        "patient__trial_site__site", "visit__definition"
-    ).get(pk=event.pk)
+    event = get_visible_or_404(
+        AdverseEvent.objects.select_related("patient__trial_site__site", "visit__definition"),
+        request.user,
+        pk=pk,
+    )
     AccessLog.record(event=AccessLog.Event.VIEW, request=request, obj=event)
     criteria = dict(AdverseEvent.SeriousCriterion.choices)
     masked = _names_masked(request.user, event.patient)
@@ -105,6 +105,8 @@ def ae_new(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Adverse event recorded."))
                 return redirect("patients:ae_detail", pk=event.pk)
+        else:
+            add_missing_errors(form, form.rule_errors(patient))
     else:
         initial = {}
         visit_id = request.GET.get("visit", "")
@@ -157,6 +159,8 @@ def ae_edit(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Changes saved."))
                 return redirect("patients:ae_detail", pk=event.pk)
+        else:
+            add_missing_errors(form, form.rule_errors(patient))
     else:
         form = AdverseEventForm(
             initial=AdverseEventForm.initial_for(event),

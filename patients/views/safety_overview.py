@@ -68,10 +68,13 @@ def safety_overview(request: HttpRequest) -> HttpResponse:
 
 
 def _event(request: HttpRequest, pk: int) -> AdverseEvent:
-    event = get_visible_or_404(AdverseEvent, request.user, pk=pk)
-    return AdverseEvent.objects.select_related(
-        "patient__trial_site__site", "patient__trial_site__trial"
-    ).get(pk=event.pk)
+    return get_visible_or_404(
+        AdverseEvent.objects.select_related(
+            "patient__trial_site__site", "patient__trial_site__trial"
+        ),
+        request.user,
+        pk=pk,
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -59,7 +59,13 @@ def patient_screen(request: HttpRequest, pk: int) -> HttpResponse:
             on_date = posted
     version, criteria = sel.criteria_in_effect(trial=patient.trial_site.trial, on_date=on_date)
     latest = _latest(patient)
-    context: dict[str, Any] = {"patient": patient, "version": version, "latest": latest}
+    context: dict[str, Any] = {
+        "patient": patient,
+        "version": version,
+        "latest": latest,
+        # GCP order of steps: with no consent yet this screening is a pre-screening
+        "pre_screening": sel.first_consent_date(patient) is None,
+    }
     if version is None:
         return render(request, "patients/screening_form.html", context)
     domain = sel.as_domain(criteria)
@@ -150,12 +156,15 @@ def screening_detail(request: HttpRequest, pk: int) -> HttpResponse:
         has_perm(request.user, Perm.ENTER_CLINICAL_DATA, trial_site=patient.trial_site)
         and patient.status in SCREENABLE_STATUSES
     )
+    consent_date = sel.first_consent_date(patient)
     return render(
         request,
         "patients/screening_detail.html",
         {
             "screening": screening,
             "patient": patient,
+            "consent_date": consent_date,
+            "pre_screening": sel.is_pre_screening(screening.screening_date, consent_date),
             "inclusions": [r for r in results if r.get("kind") == "inclusion"],
             "exclusions": [r for r in results if r.get("kind") == "exclusion"],
             "data_rows": data_rows,

@@ -30,7 +30,7 @@ from ..forms_tumor import (
 from ..models import Enrollment, Lesion, Patient, TumorAssessment, Visit
 from ..selectors_tumor import response_overview
 from ..services import tumor as tumor_services
-from .common import apply_errors
+from .common import add_missing_errors, apply_errors
 
 ROW_KEY = re.compile(r"^(lesions|measurements)\[(\d+)\]\.(\w+)$")
 
@@ -54,18 +54,47 @@ def _apply_row_errors(form: Any, row_forms: list[Any], exc: ValidationError, row
         apply_errors(form, ValidationError(rest))
 
 
+def _add_missing_followup_errors(
+    patient: Patient, form: Any, formset: Any, exclude: TumorAssessment | None = None
+) -> None:
+    """Some fields failed their own checks: run the follow-up rules on what could be
+    read, so every problem is flagged in this round. A field (or a lesion row) already
+    in error keeps its own message."""
+    form.is_valid(), formset.is_valid()  # cleaned_data of every form, even invalid ones
+    data = {k: v for k, v in form.service_data().items() if k not in form.errors}
+    data["measurements"] = [row.service_row() for row in formset.forms]
+    errors = tumor_services.assessment_followup_errors(patient=patient, exclude=exclude, **data)
+    rest: dict[str, list[str]] = {}
+    for key, messages_ in errors.items():
+        match = ROW_KEY.match(key)
+        if match and match.group(1) == "measurements" and int(match.group(2)) < len(formset.forms):
+            row = formset.forms[int(match.group(2))]
+            if row.errors:
+                continue
+            name = match.group(3)
+            for message in messages_:
+                row.add_error(name if name in row.fields else None, message)
+        elif key != "measurements":
+            rest[key] = messages_
+    add_missing_errors(form, rest)
+
+
 def _patient(request: HttpRequest, pk: int) -> Patient:
-    patient = get_visible_or_404(Patient, request.user, pk=pk)
-    return Patient.objects.select_related("trial_site__site", "trial_site__trial").get(
-        pk=patient.pk
+    return get_visible_or_404(
+        Patient.objects.select_related("trial_site__site", "trial_site__trial"),
+        request.user,
+        pk=pk,
     )
 
 
 def _assessment(request: HttpRequest, pk: int) -> TumorAssessment:
-    assessment = get_visible_or_404(TumorAssessment, request.user, pk=pk)
-    return TumorAssessment.objects.select_related(
-        "patient__trial_site__site", "patient__trial_site__trial", "visit__definition"
-    ).get(pk=assessment.pk)
+    return get_visible_or_404(
+        TumorAssessment.objects.select_related(
+            "patient__trial_site__site", "patient__trial_site__trial", "visit__definition"
+        ),
+        request.user,
+        pk=pk,
+    )
 
 
 def _enrolled(patient: Patient) -> bool:
@@ -177,6 +206,8 @@ def assessment_new(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Follow-up assessment recorded."))
                 return redirect("patients:assessment_detail", pk=assessment.pk)
+        else:
+            _add_missing_followup_errors(patient, form, formset)
     else:
         initial: dict[str, Any] = {
             "method": baseline.method,

@@ -30,9 +30,12 @@ from .common import apply_errors
 
 
 def _visit(request: HttpRequest, pk: int) -> Visit:
-    visit = get_visible_or_404(Visit, request.user, pk=pk)
-    # The patient and its site come with the visit (same scope, so no second 404 check).
-    return Visit.objects.select_related("patient__trial_site__site", "definition").get(pk=visit.pk)
+    # The patient and its site come with the visit, fetched once through the scope.
+    return get_visible_or_404(
+        Visit.objects.select_related("patient__trial_site__site", "definition"),
+        request.user,
+        pk=pk,
+    )
 
 
 def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:

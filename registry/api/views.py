@@ -7,7 +7,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -35,7 +36,10 @@ from . import serializers as s
 
 
 class RegistryViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Base: list / retrieve scoped by center; create calls ``write``."""
+    """Base: list / retrieve scoped by center; create calls ``write``; PATCH corrects a
+    saved record through ``services.registry_record_update`` with a reason."""
+
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     related: tuple[str, ...] = ()
     ordering = ["id"]
@@ -56,6 +60,68 @@ class RegistryViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.Read
 
     def write(self, data: dict[str, Any]) -> Any:  # pragma: no cover - each subclass
         raise NotImplementedError
+
+    _update_serializers: dict[type, type] = {}
+
+    def get_serializer_class(self) -> Any:
+        base = super().get_serializer_class()
+        if getattr(self, "action", None) != "partial_update":
+            return base
+        if base not in self._update_serializers:
+            attrs: dict[str, Any] = {}
+            if isinstance(getattr(base.Meta, "fields", None), list | tuple):
+                attrs["Meta"] = type(
+                    "Meta", (base.Meta,), {"fields": [*base.Meta.fields, "reason"]}
+                )
+            self._update_serializers[base] = type(
+                f"{base.__name__.removesuffix('Serializer')}UpdateSerializer",
+                (base,),
+                {
+                    "reason": serializers.CharField(
+                        write_only=True,
+                        max_length=1000,
+                        help_text="Reason for change (required); kept in the audit trail.",
+                    ),
+                    **attrs,
+                },
+            )
+        return self._update_serializers[base]
+
+    @extend_schema(
+        description="Correct a saved record: send only the fields that change and a "
+        "``reason``. The parent record, the source and computed fields cannot change "
+        "(400 naming them); every problem is reported at once; the previous values stay "
+        "in the history (``/api/v1/history/registry.<model>/<id>/``)."
+    )
+    def partial_update(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        instance = self.get_object()  # another center's record: 404
+        self.check_may_write()
+        allowed = set(services.EDITABLE[type(instance)])
+        given = set(request.data.keys()) if hasattr(request.data, "keys") else set()
+        errors: dict[str, list[str]] = {
+            f: [_("This field cannot be changed.")] for f in sorted(given - allowed - {"reason"})
+        }
+        reason = request.data.get("reason") if hasattr(request.data, "get") else None
+        if not isinstance(reason, str) or not reason.strip():
+            errors["reason"] = [_("A reason for change is required when editing saved data.")]
+        serializer = self.get_serializer(
+            instance,
+            data={k: request.data[k] for k in given & allowed},
+            partial=True,
+        )
+        if not serializer.is_valid():
+            for field, messages in serializer.errors.items():
+                errors.setdefault(field, []).extend(str(m) for m in messages)
+        if errors:
+            raise exceptions.ValidationError(errors)
+        values = {k: v for k, v in serializer.validated_data.items() if k in allowed}
+        updated = services.registry_record_update(
+            record=type(instance).objects.get(pk=instance.pk),
+            acting_user=request.user,
+            reason=reason,
+            **values,
+        )
+        return Response(self.get_serializer(updated).data)
 
 
 class RegistryPatientViewSet(RegistryViewSet):

@@ -209,6 +209,63 @@ def tumour_derived_inputs(tumour: Tumour, system: str) -> dict[str, Any]:
     return {}
 
 
+def _staging_fields(
+    *,
+    tumour: Tumour,
+    system: str,
+    staged_on: datetime.date | None,
+    inputs: dict[str, Any],
+    override_value: str,
+    override_reason: str,
+) -> dict[str, Any]:
+    """Validate and run the engine; the fields of the staging record (all errors at once)."""
+    errors: dict[str, list[str]] = {}
+    if system not in StagingRecord.System.values:
+        raise ValidationError({"system": [_("Choose a staging system from the list.")]})
+    if staged_on is None:
+        errors["staged_on"] = [_("This field cannot be blank.")]
+    _not_future(errors, "staged_on", staged_on)
+    if (
+        staged_on
+        and tumour.diagnosis_date
+        and staged_on < tumour.diagnosis_date - datetime.timedelta(days=90)
+    ):
+        errors.setdefault("staged_on", []).append(
+            _("Staging more than 90 days before the diagnosis date.")
+        )
+    result = None
+    try:
+        result = _engine_result(system, inputs)
+    except (TypeError, ValueError) as exc:
+        errors.setdefault("inputs", []).append(_("Inputs refused: %(error)s") % {"error": exc})
+    override_value = (override_value or "").strip()
+    override_reason = (override_reason or "").strip()
+    if override_value and not override_reason:
+        errors.setdefault("override_reason", []).append(
+            _("An override of the computed stage needs a reason.")
+        )
+    if override_reason and not override_value:
+        errors.setdefault("override_value", []).append(
+            _("Give the recorded value the reason is for.")
+        )
+    if errors:
+        raise ValidationError(errors)
+    return {
+        "staged_on": staged_on,
+        "inputs": _inputs_of(result),
+        "computed_value": _value_of(system, result),
+        "engine_version": result.engine_version,
+        "missing": list(result.missing),
+        "override_value": override_value,
+        "override_reason": override_reason,
+    }
+
+
+def _inputs_are_named(inputs: Any) -> None:
+    if not isinstance(inputs, dict) or not all(isinstance(k, str) for k in inputs):
+        raise ValidationError({"inputs": [_("Give the inputs as name: value pairs.")]})
+
+
 def staging_compute(
     *,
     tumour: Tumour,
@@ -222,49 +279,68 @@ def staging_compute(
     """Run the engine of ``system`` on ``inputs`` (the tumour's own fields fill what the
     caller leaves out) and store inputs, value, engine version and any override."""
     require_registry_perm(acting_user, tumour.patient.site)
-    errors: dict[str, list[str]] = {}
-    if system not in StagingRecord.System.values:
-        raise ValidationError({"system": [_("Choose a staging system from the list.")]})
-    _not_future(errors, "staged_on", staged_on)
-    if (
-        staged_on
-        and tumour.diagnosis_date
-        and staged_on < tumour.diagnosis_date - datetime.timedelta(days=90)
-    ):
-        errors.setdefault("staged_on", []).append(
-            _("Staging more than 90 days before the diagnosis date.")
-        )
-    merged = {**tumour_derived_inputs(tumour, system), **inputs}
-    result = None
-    try:
-        result = _engine_result(system, merged)
-    except (TypeError, ValueError) as exc:
-        errors.setdefault("inputs", []).append(_("Inputs refused: %(error)s") % {"error": exc})
-    override_value = (override_value or "").strip()
-    override_reason = (override_reason or "").strip()
-    if override_value and not override_reason:
-        errors.setdefault("override_reason", []).append(
-            _("An override of the computed stage needs a reason.")
-        )
-    if errors:
-        raise ValidationError(errors)
-    record = StagingRecord(
+    _inputs_are_named(inputs)
+    fields = _staging_fields(
         tumour=tumour,
         system=system,
         staged_on=staged_on,
-        inputs=_inputs_of(result),
-        computed_value=_value_of(system, result),
-        engine_version=result.engine_version,
-        missing=list(result.missing),
+        inputs={**tumour_derived_inputs(tumour, system), **inputs},
         override_value=override_value,
         override_reason=override_reason,
     )
+    record = StagingRecord(tumour=tumour, system=system, **fields)
     with (
         transaction.atomic(),
         audit_context(user=acting_user, reason=override_reason or _("Stage computed")),
     ):
         record.save()
     return record
+
+
+def staging_inputs_given(record: StagingRecord) -> dict[str, Any]:
+    """The engine inputs a staging record was computed from (without derived points)."""
+    return {k: v for k, v in (record.inputs or {}).items() if not k.startswith("_")}
+
+
+def staging_update(
+    *,
+    record: StagingRecord,
+    acting_user: Any,
+    reason: str,
+    staged_on: datetime.date | None = None,
+    inputs: dict[str, Any] | None = None,
+    override_value: str | None = None,
+    override_reason: str | None = None,
+) -> StagingRecord:
+    """Correct a staging record: the engine runs again on its stored inputs, updated by
+    the tumour's current fields and by ``inputs``; the system never changes (a new system
+    is a new record). Needs a reason; the previous value stays in the history."""
+    tumour = record.tumour
+    require_registry_perm(acting_user, tumour.patient.site)
+    _inputs_are_named(inputs or {})
+    fields = _staging_fields(
+        tumour=tumour,
+        system=record.system,
+        staged_on=staged_on if staged_on is not None else record.staged_on,
+        inputs={
+            **staging_inputs_given(record),
+            **{
+                k: v
+                for k, v in tumour_derived_inputs(tumour, record.system).items()
+                if v is not None
+            },
+            **(inputs or {}),
+        },
+        override_value=record.override_value if override_value is None else override_value,
+        override_reason=record.override_reason if override_reason is None else override_reason,
+    )
+    return save_record(
+        record,
+        fields=fields,
+        site=tumour.patient.site,
+        acting_user=acting_user,
+        reason=reason,
+    )
 
 
 def treatment_rules(treatment: Treatment) -> dict[str, list[str]]:

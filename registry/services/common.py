@@ -50,8 +50,12 @@ def save_record(
     """
     require_registry_perm(acting_user, site)
     creating = instance.pk is None
+    reason_errors: ValidationError | None = None
     if not creating:
-        reason = require_reason(reason)
+        try:
+            reason = require_reason(reason)
+        except ValidationError as exc:  # reported with every other problem, in one round
+            reason_errors = exc
     for name, value in fields.items():
         if isinstance(value, float) and isinstance(
             instance._meta.get_field(name), models.DecimalField
@@ -63,7 +67,7 @@ def save_record(
         instance.full_clean(validate_constraints=False)
     except ValidationError as exc:
         model_errors = exc
-    errors = merge_errors(model_errors, rules(instance) if rules else None)
+    errors = merge_errors(reason_errors, model_errors, rules(instance) if rules else None)
     if errors:
         raise ValidationError(errors)
     with (

@@ -94,7 +94,14 @@ def genomic_test_record(
     )
 
 
-def variant_record(*, test: GenomicTest, acting_user: Any, **fields: Any) -> Variant:
+def variant_record(
+    *,
+    test: GenomicTest,
+    acting_user: Any,
+    variant: Variant | None = None,
+    reason: str = "",
+    **fields: Any,
+) -> Variant:
     def rules(v: Variant) -> dict[str, list[str]]:
         errors: dict[str, list[str]] = {}
         _gene_rules(errors, "gene", v.gene)
@@ -107,16 +114,24 @@ def variant_record(*, test: GenomicTest, acting_user: Any, **fields: Any) -> Var
         return errors
 
     return save_record(
-        Variant(test=test),
+        variant or Variant(test=test),
         fields={k: v for k, v in fields.items() if k in VARIANT_FIELDS},
         site=test.patient.site,
         acting_user=acting_user,
         rules=rules,
+        reason=reason,
         created_reason=_("Variant recorded"),
     )
 
 
-def fusion_record(*, test: GenomicTest, acting_user: Any, **fields: Any) -> Fusion:
+def fusion_record(
+    *,
+    test: GenomicTest,
+    acting_user: Any,
+    fusion: Fusion | None = None,
+    reason: str = "",
+    **fields: Any,
+) -> Fusion:
     def rules(f: Fusion) -> dict[str, list[str]]:
         errors: dict[str, list[str]] = {}
         _gene_rules(errors, "gene_5", f.gene_5)
@@ -126,27 +141,36 @@ def fusion_record(*, test: GenomicTest, acting_user: Any, **fields: Any) -> Fusi
         return errors
 
     return save_record(
-        Fusion(test=test),
+        fusion or Fusion(test=test),
         fields={k: v for k, v in fields.items() if k in FUSION_FIELDS},
         site=test.patient.site,
         acting_user=acting_user,
         rules=rules,
+        reason=reason,
         created_reason=_("Fusion recorded"),
     )
 
 
-def copy_number_record(*, test: GenomicTest, acting_user: Any, **fields: Any) -> CopyNumberChange:
+def copy_number_record(
+    *,
+    test: GenomicTest,
+    acting_user: Any,
+    cnv: CopyNumberChange | None = None,
+    reason: str = "",
+    **fields: Any,
+) -> CopyNumberChange:
     def rules(c: CopyNumberChange) -> dict[str, list[str]]:
         errors: dict[str, list[str]] = {}
         _gene_rules(errors, "gene", c.gene)
         return errors
 
     return save_record(
-        CopyNumberChange(test=test),
+        cnv or CopyNumberChange(test=test),
         fields={k: v for k, v in fields.items() if k in CNV_FIELDS},
         site=test.patient.site,
         acting_user=acting_user,
         rules=rules,
+        reason=reason,
         created_reason=_("Copy-number change recorded"),
     )
 

@@ -5,6 +5,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from audit.users import ActingUser
+
 from ..dicom import DicomError, read_header
 from ..models import ImagingStudy, LiradsObservation, RegistryPatient
 from .clinical import _not_future
@@ -33,7 +35,7 @@ def study_rules(study: ImagingStudy) -> dict[str, list[str]]:
 def imaging_study_record(
     *,
     patient: RegistryPatient,
-    acting_user: Any,
+    acting_user: ActingUser,
     study: ImagingStudy | None = None,
     reason: str = "",
     header: dict[str, Any] | None = None,
@@ -59,7 +61,7 @@ def imaging_study_record(
 
 
 def imaging_study_from_dicom(
-    *, patient: RegistryPatient, content: bytes, acting_user: Any, dicomweb_url: str = ""
+    *, patient: RegistryPatient, content: bytes, acting_user: ActingUser, dicomweb_url: str = ""
 ) -> ImagingStudy:
     """Create the study from one DICOM file's header (pixels are read past, not kept)."""
     try:
@@ -76,7 +78,12 @@ def imaging_study_from_dicom(
 
 
 def lirads_observation_record(
-    *, study: ImagingStudy, acting_user: Any, **fields: Any
+    *,
+    study: ImagingStudy,
+    acting_user: ActingUser,
+    observation: LiradsObservation | None = None,
+    reason: str = "",
+    **fields: Any,
 ) -> LiradsObservation:
     def rules(o: LiradsObservation) -> dict[str, list[str]]:
         errors: dict[str, list[str]] = {}
@@ -91,10 +98,11 @@ def lirads_observation_record(
         return errors
 
     return save_record(
-        LiradsObservation(study=study),
+        observation or LiradsObservation(study=study),
         fields={k: v for k, v in fields.items() if k in OBSERVATION_FIELDS},
         site=study.patient.site,
         acting_user=acting_user,
         rules=rules,
+        reason=reason,
         created_reason=_("LI-RADS observation recorded"),
     )

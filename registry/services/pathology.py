@@ -9,6 +9,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from audit.users import ActingUser
+
 from ..models import PathologyReport, Tumour
 from .clinical import _not_future
 from .common import save_record
@@ -113,7 +115,7 @@ def pathology_rules(report: PathologyReport) -> dict[str, list[str]]:
 def pathology_report_record(
     *,
     tumour: Tumour,
-    acting_user: Any,
+    acting_user: ActingUser,
     report: PathologyReport | None = None,
     reason: str = "",
     source_system: str = "",

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.users import ActingUser
 from patients.identity import FOREIGNER_DOCUMENTS, validate_document
 
 from ..identity import national_pseudonym
@@ -66,7 +67,7 @@ def _rules(patient: RegistryPatient) -> dict[str, list[str]]:
 def registry_patient_register(
     *,
     site: Any,
-    acting_user: Any,
+    acting_user: ActingUser,
     source_system: str = "",
     source_id: str = "",
     **fields: Any,
@@ -101,7 +102,7 @@ def registry_patient_register(
 
 
 def registry_patient_update(
-    *, patient: RegistryPatient, acting_user: Any, reason: str, **fields: Any
+    *, patient: RegistryPatient, acting_user: ActingUser, reason: str, **fields: Any
 ) -> RegistryPatient:
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:

@@ -17,6 +17,8 @@
     "NE": "#9e9e9e"
   };
   var SWIMMER_MAX = 60;
+  var SWIMMER_ROW_PX = 18;   // one readable y label per row
+  var REF_LABEL_ROOM = 78;   // right margin of the waterfall for the reference-line labels
 
   function color(i, alpha) {
     var hue = (i * 137.508 + 200) % 360;
@@ -77,7 +79,9 @@
         ctx.setLineDash([]);
         ctx.fillStyle = line.color || "#555";
         ctx.font = "12px system-ui, sans-serif";
-        ctx.fillText(line.label, area.right - ctx.measureText(line.label).width - 4, py - 4);
+        // in the right margin kept free for it (layout.padding.right), never on a bar
+        ctx.textBaseline = "middle";
+        ctx.fillText(line.label, area.right + 6, py);
         ctx.restore();
       });
     }
@@ -104,44 +108,77 @@
     var e = stats.enrollment || {months: [], targets: {}};
     var months = e.months.map(function (m) { return m.month; });
     var codes = Object.keys(e.targets || {});
-    var datasets = codes.map(function (code, i) {
-      return {
-        label: code,
-        data: e.months.map(function (m) { return m.by_site[code] || 0; }),
-        borderColor: color(i), backgroundColor: color(i), borderWidth: 1.5, pointRadius: 0,
-        tension: 0
-      };
-    });
-    if (codes.length <= 4) {
-      codes.forEach(function (code, i) {
-        datasets.push({
-          label: code + " · " + T.target, data: months.map(function () { return e.targets[code]; }),
-          borderColor: color(i, 0.7), borderDash: [6, 4], borderWidth: 1, pointRadius: 0
-        });
-      });
-    }
-    if (codes.length > 1) {
-      datasets.push({
-        label: T.total, data: e.months.map(function (m) { return m.total; }),
-        borderColor: "#1d2733", backgroundColor: "#1d2733", borderWidth: 3, pointRadius: 0
-      });
-      datasets.push({
-        label: T.totalTarget, data: months.map(function () { return e.total_target; }),
-        borderColor: "#1d2733", borderDash: [6, 4], borderWidth: 1.5, pointRadius: 0
-      });
-    }
-    return new Chart(document.getElementById("canvas-enrollment"), {
+    var total = codes.length > 1 || !codes.length
+      ? e.months.map(function (m) { return m.total; })
+      : e.months.map(function (m) { return m.by_site[codes[0]] || 0; });
+    var target = codes.length > 1 || !codes.length ? e.total_target : e.targets[codes[0]];
+    var chart = new Chart(document.getElementById("canvas-enrollment"), {
       type: "line",
-      data: {labels: months, datasets: datasets},
+      data: {
+        labels: months,
+        datasets: [
+          {label: T.total, data: total, borderColor: "#0b6e8a", backgroundColor: "rgba(11,110,138,.12)",
+            borderWidth: 3, pointRadius: 0, fill: "origin", tension: 0},
+          {label: T.totalTarget, data: months.map(function () { return target; }),
+            borderColor: "#1d2733", borderDash: [6, 4], borderWidth: 1.5, pointRadius: 0}
+        ]
+      },
       options: {
         maintainAspectRatio: false, animation: false,
         interaction: {mode: "index", intersect: false},
         scales: {
-          x: {title: {display: true, text: T.month}},
-          y: {beginAtZero: true, title: {display: true, text: T.enrolled}}
+          x: {title: {display: true, text: T.month}, ticks: {maxTicksLimit: 12}},
+          y: {beginAtZero: true, suggestedMax: target || undefined, title: {display: true, text: T.enrolled}}
         },
         plugins: {legend: {position: "bottom", labels: {boxWidth: 12}}}
       }
+    });
+    siteMultiples(e, months, codes);
+    return chart;
+  }
+
+  // Small multiples: one small chart per site on a shared y axis (the largest site
+  // target), sites in order of their enrollment, so twenty sites stay readable.
+  function siteMultiples(e, months, codes) {
+    var holder = document.getElementById("enrollment-sites");
+    if (!holder || codes.length < 2) return;
+    var last = e.months.length ? e.months[e.months.length - 1].by_site : {};
+    var ymax = 1;
+    codes.forEach(function (code) { ymax = Math.max(ymax, e.targets[code] || 0, last[code] || 0); });
+    codes = codes.slice().sort(function (a, b) { return (last[b] || 0) - (last[a] || 0) || (a < b ? -1 : 1); });
+    holder.hidden = false;
+    codes.forEach(function (code) {
+      var cell = document.createElement("figure");
+      cell.className = "multiple";
+      cell.setAttribute("data-site", code);
+      var caption = document.createElement("figcaption");
+      caption.textContent = code + " · " + (last[code] || 0) + " / " + (e.targets[code] || "—");
+      var box = document.createElement("div");
+      box.className = "multiple-box";
+      var canvas = document.createElement("canvas");
+      canvas.setAttribute("role", "img");
+      canvas.setAttribute("aria-label", caption.textContent);
+      box.appendChild(canvas);
+      cell.appendChild(caption);
+      cell.appendChild(box);
+      holder.appendChild(cell);
+      new Chart(canvas, {
+        type: "line",
+        data: {
+          labels: months,
+          datasets: [
+            {data: e.months.map(function (m) { return m.by_site[code] || 0; }), borderColor: "#0b6e8a",
+              backgroundColor: "rgba(11,110,138,.12)", fill: "origin", borderWidth: 2, pointRadius: 0},
+            {data: months.map(function () { return e.targets[code]; }), borderColor: "#1d2733",
+              borderDash: [4, 3], borderWidth: 1, pointRadius: 0}
+          ]
+        },
+        options: {
+          maintainAspectRatio: false, animation: false, events: [],
+          scales: {x: {display: false}, y: {min: 0, max: ymax, ticks: {maxTicksLimit: 3, font: {size: 9}}}},
+          plugins: {legend: {display: false}, tooltip: {enabled: false}}
+        }
+      });
     });
   }
 
@@ -215,6 +252,7 @@
       plugins: [refLines],
       options: {
         maintainAspectRatio: false, animation: false,
+        layout: {padding: {right: REF_LABEL_ROOM}},
         scales: {
           x: {ticks: {display: rows.length <= 40, autoSkip: false, maxRotation: 90, minRotation: 60}, title: {display: true, text: T.patient}},
           y: {suggestedMin: -100, suggestedMax: 60, title: {display: true, text: T.bestChange}}
@@ -244,6 +282,9 @@
     var labels = rows.map(function (r) { return r.subject_id; });
     var present = {};
     rows.forEach(function (r) { present[r.bor] = true; });
+    var canvas = document.getElementById("canvas-swimmer");
+    // the chart grows with its rows so that no two subject ids overlap
+    canvas.parentNode.style.height = Math.max(320, rows.length * SWIMMER_ROW_PX + 110) + "px";
     function markers(label, style, colorValue, pick) {
       var data = [];
       rows.forEach(function (r) {

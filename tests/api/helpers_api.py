@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from access.blinding import ALLOCATION_FIELDS
 from clinical.models import (
     ConcomitantMedication,
     Exposure,
@@ -225,3 +226,31 @@ def clinical_records(patient: Any, visit: Any, intervention: Any, lesion: Any, d
         "procedures": procedure,
         "concomitant-medications": conmed,
     }
+
+
+def allocation_leaks(data: Any, path: str = "") -> list[str]:
+    """Every place in a JSON body that shows an allocation detail: a non-null arm or
+    sequence field (``access.blinding.ALLOCATION_FIELDS``), an intervention's arms, a
+    visible arm flag, arm-level figures."""
+    found = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            where = f"{path}.{key}"
+            if (
+                key in ALLOCATION_FIELDS
+                and value is not None
+                or key == "arms"
+                and value is not None
+                and not isinstance(value, dict)
+                or key in ("arm_visible", "arm_level")
+                and value
+            ):
+                found.append(f"{where}={value!r}")
+            elif key == "by_arm" and value:
+                found.append(f"{where} has rows")
+            else:
+                found.extend(allocation_leaks(value, where))
+    elif isinstance(data, list):
+        for n, item in enumerate(data):
+            found.extend(allocation_leaks(item, f"{path}[{n}]"))
+    return found

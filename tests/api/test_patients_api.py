@@ -76,7 +76,8 @@ def test_other_sites_records_are_404_and_writes_refused(
     response = api.post(
         "/api/v1/patients/", {**REGISTER, "trial_site": trial_site_b.pk}, format="json"
     )
-    assert response.status_code == 400 and "trial_site" in response.json()
+    # another site's trial-site is "not found", like reading it, and the field is named
+    assert response.status_code == 404 and "trial_site" in response.json()
     assert Patient.objects.count() == 1
     assert patient_b.subject_id not in api.get("/api/v1/patients/").content.decode()
 
@@ -170,12 +171,17 @@ def test_token_page_creates_and_revokes(client, coordinator_site_a):
     assert token.revoked_at is not None
 
 
-def test_schema_and_docs_are_served_offline(client):
+def test_schema_and_docs_are_served_offline(client, coordinator_site_a):
     schema = client.get("/api/schema/")
     assert schema.status_code == 200 and b"openapi: 3" in schema.content
+    # the documentation page is behind the login, and links back to the application
+    anonymous = client.get("/api/docs/")
+    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+    client.force_login(coordinator_site_a)
     docs = client.get("/api/docs/")
     assert docs.status_code == 200 and b"swagger-ui" in docs.content
     assert b"cdn" not in docs.content.lower()
+    assert b'class="docs-back"' in docs.content and b'href="/"' in docs.content
 
 
 def test_blinded_trial_hides_which_arm_gets_which_intervention(

@@ -20,8 +20,10 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
 from api.urls import router
+from patients.models import Lesion
+from trials.models import Trial
 
-from .helpers_api import REGISTER, counts, history_counts, site_records
+from .helpers_api import REGISTER, allocation_leaks, counts, history_counts, site_records
 
 PERSONAS = (
     "anonymous",
@@ -39,7 +41,8 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "detail_trial": (401, 200, 200, 200, 200, 200, 200),
     "statistics": (401, 403, 403, 200, 200, 200, 200),
     "write_site": (401, 400, 404, 400, 403, 403, 403),
-    "create_patient": (401, 201, 400, 201, 403, 403, 403),
+    # site B's coordinator names site A's trial-site: not found among theirs (404)
+    "create_patient": (401, 201, 404, 201, 403, 403, 403),
     "create_export": (401, 400, 400, 400, 400, 400, 400),
     # Identity look-up: only roles that may see identity (the empty body is then a 400).
     "identity_lookup": (401, 400, 400, 400, 403, 400, 403),
@@ -151,23 +154,48 @@ def _no_throttling(monkeypatch):
     monkeypatch.setattr(SimpleRateThrottle, "allow_request", lambda self, request, view: True)
 
 
-def request(client: APIClient, method: str, url: str, body: Any) -> Any:
+def request(client: APIClient, method: str, url: str, body: Any, *, if_refused: Any = None) -> Any:
+    """One request in a savepoint that is rolled back. ``if_refused(response)`` runs for a
+    4xx/5xx answer INSIDE the savepoint, before the rollback, so "nothing was written"
+    is checked while a write would still be visible (after the rollback it always holds)."""
     with transaction.atomic():
         if method == "get":
             response = client.get(url)
         else:
             response = getattr(client, method)(url, body, format="json")
+        if if_refused is not None and response.status_code >= 400:
+            if_refused(response)
         transaction.set_rollback(True)
     return response
 
 
+def other_site_markers(world: dict[str, Any], other: str) -> list[str]:
+    """What another site's data looks like in a response: its patient's subject id and
+    identity (name, document number, contacts), its site's code and name, the username of
+    its staff."""
+    patient = world[other]["patients"]
+    site = world[other]["sites"]
+    markers = [
+        patient.subject_id,
+        f'"{site.code}"',
+        str(site.name),
+        *(
+            str(getattr(patient, f))
+            for f in ("full_name", "id_document_number")
+            if getattr(patient, f)
+        ),
+        *(str(v) for v in (patient.phone, patient.email) if v),
+    ]
+    persona = "coordinator_site_b" if other == "b" else "coordinator_site_a"
+    markers.append(f'"{world["personas"][persona].get_username()}"')
+    return markers
+
+
 def assert_no_leak(persona: str, content: str, world: dict[str, Any]) -> None:
-    if persona in ("coordinator_site_a", "investigator_site_a"):
-        other = world["b"]["patients"]
-        assert other.subject_id not in content and '"SB"' not in content
-    if persona == "coordinator_site_b":
-        other = world["a"]["patients"]
-        assert other.subject_id not in content and '"SA"' not in content
+    other = {"coordinator_site_a": "b", "investigator_site_a": "b", "coordinator_site_b": "a"}
+    if persona in other:
+        for marker in other_site_markers(world, other[persona]):
+            assert marker not in content, (persona, marker)
 
 
 @pytest.mark.parametrize(
@@ -189,12 +217,14 @@ def test_route_for_every_persona(world, clients, prefix, name, method, detail, a
         }
     for persona, expected in zip(PERSONAS, EXPECTED[kind], strict=True):
         rows, history = counts(), history_counts()
-        response = request(clients[persona], method, url, body)
+
+        def nothing_written(response: Any, rows=rows, history=history, persona=persona) -> None:
+            assert counts() == rows and history_counts() == history, (persona, url)
+
+        response = request(clients[persona], method, url, body, if_refused=nothing_written)
         assert response.status_code == expected, (persona, method, url, response.content[:300])
         if response.status_code == 200:
             assert_no_leak(persona, response.content.decode(), world)
-        if response.status_code >= 400:
-            assert counts() == rows and history_counts() == history, (persona, url)
         assert counts() == rows  # successful writes were rolled back with their savepoint
 
 
@@ -260,3 +290,84 @@ def test_matrix_covers_every_workflow():
         "tumorassessment-detail",
     ):
         assert expected in names, expected
+
+
+def test_the_nothing_written_check_runs_before_the_rollback(world):
+    """A refused request that nevertheless wrote a row is caught: the check runs inside the
+    savepoint (after ``set_rollback`` the count is always back to what it was)."""
+    from rest_framework.response import Response
+
+    patient = world["a"]["patients"]
+
+    class WritesThenRefuses:
+        def post(self, url: str, body: Any, format: str) -> Response:
+            Lesion.objects.create(patient=patient, code="T9", organ="liver", baseline_mm=12)
+            return Response(status=400)
+
+    rows, history = counts(), history_counts()
+
+    def nothing_written(response: Any) -> None:
+        assert counts() == rows and history_counts() == history
+
+    with pytest.raises(AssertionError):
+        request(WritesThenRefuses(), "post", "/x/", {}, if_refused=nothing_written)
+    assert counts() == rows  # and the savepoint still rolled the write back
+
+
+# --- the same routes in a blinded trial ----------------------------------------------
+
+#: Personas without the unblinded view: the site roles, and the monitor.
+BLINDED_PERSONAS = ("coordinator_site_a", "coordinator_site_b", "investigator_site_a", "monitor")
+GET_ROUTES = [r for r in ROUTES if r[2] == "get"]
+
+
+@pytest.fixture
+def blinded_world(world):
+    trial = world["a"]["trials"]
+    trial.blinding = Trial.Blinding.BLINDED
+    trial.randomization_block_sizes = "2,4,8"
+    trial.save()
+    for tag in ("a", "b"):
+        enrollment = world[tag]["enrollments"]
+        enrollment.allocation_index, enrollment.block_number, enrollment.block_size = 5, 3, 8
+        enrollment.save()
+    return world
+
+
+@pytest.mark.parametrize(
+    ("prefix", "name", "method", "detail", "action"),
+    GET_ROUTES,
+    ids=[f"GET {n}" for _p, n, _m, _d, _a in GET_ROUTES],
+)
+def test_blinded_trial_reveals_no_allocation(
+    blinded_world, clients, prefix, name, method, detail, action
+):
+    """Every read route of a blinded trial, for every persona without the unblinded view:
+    no arm, block, sequence position or arm-level figure, and no study-treatment name
+    outside the protocol's own reference data."""
+    world = blinded_world
+    kwargs = {"pk": world["a"][prefix].pk} if detail else {}
+    url = reverse(f"v1:{name}", kwargs=kwargs)
+    drugs = [str(i.name) for i in world["a"]["trials"].interventions.all()]
+    for persona in BLINDED_PERSONAS:
+        response = clients[persona].get(url)
+        assert response.status_code < 500, (persona, url)
+        if response.status_code != 200 or not response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            continue
+        assert not allocation_leaks(response.json()), (
+            persona,
+            url,
+            allocation_leaks(response.json()),
+        )
+        if prefix not in TRIAL_LEVEL:
+            content = response.content.decode()
+            assert not [d for d in drugs if d in content], (persona, url)
+
+
+def test_the_allocation_check_sees_an_unblinded_view(blinded_world, clients):
+    """The lead investigator holds the unblinded view: the same check finds the arm."""
+    url = reverse("v1:enrollment-list")
+    assert allocation_leaks(clients["lead_investigator"].get(url).json())
+    assert not allocation_leaks(clients["coordinator_site_a"].get(url).json())

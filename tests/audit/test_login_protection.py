@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from audit.models import AccessLog
-from trials.demo import DEMO_PASSWORD
+from sites.demo import DEMO_PASSWORD
 
 PEER = "203.0.113.7"
 OTHER = "198.51.100.99"

@@ -305,7 +305,7 @@ def test_visit_is_complete_only_when_required_forms_are(
 def test_missing_forms_past_the_window_feed_the_sweep(
     enrolled_a, coordinator_site_a, trial_site_a, today
 ):
-    from notifications.sweeps import site_section
+    from patients.sweeps import site_section
 
     w3 = visit(enrolled_a, "W3")
     w3.definition.required_forms = ["labs", "ae_review"]

@@ -191,7 +191,7 @@ def test_odm_validates_and_carries_the_audit_trail_of_an_edited_value(
 def test_odm_export_of_the_demo_trial_validates(db, django_capture_on_commit_callbacks):
     from django.contrib.auth import get_user_model
 
-    from trials.demo import DemoBuilder
+    from demo.builder import DemoBuilder
 
     result = DemoBuilder(sites=2, patients_per_site=2).build()
     trial = result["trial"]

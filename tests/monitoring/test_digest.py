@@ -22,7 +22,7 @@ def test_digest_to_site_and_monitor_once_per_day(
         user.save()
     assert send_query_digests() == 3
     assert send_query_digests() == 0  # the same day again: nothing new
-    crc = OutboxMessage.objects.get(recipient="crc_a@example.org")
+    crc = OutboxMessage.objects.for_recipient("crc_a@example.org").get()
     assert f"Q-{first.pk}" in crc.body and "数据质疑" in crc.subject
-    mon = OutboxMessage.objects.get(recipient="monitor@example.org")
+    mon = OutboxMessage.objects.for_recipient("monitor@example.org").get()
     assert f"Q-{second.pk}" in mon.body and "SA" in mon.body

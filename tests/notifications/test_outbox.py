@@ -128,3 +128,72 @@ def test_smtp_error_leaves_the_message_pending_for_the_next_flush(mailoutbox, mo
     assert message.status == OutboxMessage.Status.PENDING and "SMTP down" in message.last_error
     monkeypatch.setattr(EmailBackend, "send_messages", real)
     assert outbox_flush() == 1 and len(mailoutbox) == 1
+
+
+def _stored(table: str) -> list[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {table}")  # noqa: S608 - fixed table names
+        return [" ".join(str(v) for v in row) for row in cursor.fetchall()]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recipient_and_mail_are_encrypted_at_rest_history_included(mailoutbox, monkeypatch):
+    """The address, the subject, the body, an attachment and an SMTP error naming the
+    address are readable through the model and absent, in clear, from the outbox table
+    and its history rows; the key names the recipient by a keyed digest."""
+    from django.core.mail.backends.locmem import EmailBackend
+
+    real = EmailBackend.send_messages
+
+    def refuse(self, messages):
+        raise ConnectionRefusedError("550 jane.doe@example.org: mailbox unavailable")
+
+    monkeypatch.setattr(EmailBackend, "send_messages", refuse)
+    with transaction.atomic():
+        notification_enqueue(
+            key="recruiting:referral:1:received",
+            kind="test",
+            recipients=[("jane.doe@example.org", "en")],
+            template="test_message",
+            context={"subject_id": "Jane Doe"},
+            attachments=[{"filename": "a.ics", "content": "SUMMARY:Jane Doe", "mimetype": "x"}],
+        )
+    message = OutboxMessage.objects.for_recipient("JANE.DOE@example.org ").get()
+    assert message.recipient == "jane.doe@example.org" and "Jane Doe" in message.subject
+    assert "jane.doe@example.org" in message.last_error
+    assert message.attachments[0]["content"] == "SUMMARY:Jane Doe"
+    monkeypatch.setattr(EmailBackend, "send_messages", real)
+    assert outbox_flush() == 1 and mailoutbox[0].to == ["jane.doe@example.org"]
+    rows = _stored("notifications_outboxmessage") + _stored("notifications_historicaloutboxmessage")
+    assert len(rows) >= 4  # the row and its history (created, failed, sending, sent)
+    for row in rows:
+        assert "jane" not in row.lower() and "Jane Doe" not in row
+    assert not OutboxMessage.objects.for_recipient("someone.else@example.org").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sent_messages_are_purged_after_the_retention_time(mailoutbox, settings, monkeypatch):
+    import datetime
+
+    from django.core.mail.backends.locmem import EmailBackend
+    from django.utils import timezone
+
+    from notifications.services import outbox_purge
+    from notifications.tasks import purge_outbox
+
+    settings.OUTBOX_RETENTION_DAYS = 30
+    enqueue(key="old")  # sent at once (eager Celery)
+    monkeypatch.setattr(EmailBackend, "send_messages", lambda self, m: 1 / 0)
+    enqueue(key="waiting", recipients=(("c@example.org", "en"),))  # stays pending
+    assert OutboxMessage.objects.filter(status="sent").count() == 2
+    assert outbox_purge() == 0  # nothing is old yet
+    later = timezone.now() + datetime.timedelta(days=31)
+    assert outbox_purge(now=later) == 2
+    assert list(OutboxMessage.objects.values_list("status", flat=True)) == ["pending"]
+    assert OutboxMessage.history.filter(history_type="-").count() == 2
+    assert settings.CELERY_BEAT_SCHEDULE["purge-outbox"]["task"] == (
+        "notifications.tasks.purge_outbox"
+    )
+    assert purge_outbox() == 0

@@ -98,7 +98,7 @@ def test_sae_through_the_form_notifies_each_recipient_once(
     languages = dict(OutboxMessage.objects.filter(kind="sae").values_list("recipient", "language"))
     assert languages["lead_zh@example.org"] == "zh-hans"
     assert languages["pv@sponsor.example"] == "en"
-    message = OutboxMessage.objects.get(recipient="lead@example.org")
+    message = OutboxMessage.objects.for_recipient("lead@example.org").get()
     assert message.subject.startswith("Serious adverse event: CRYO")
     assert enrolled_a.subject_id in message.subject and "Liver abscess" in message.subject
     assert "Initial report due" in message.body and "Cryoablation" not in message.body

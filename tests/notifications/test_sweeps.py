@@ -7,10 +7,10 @@ import pytest
 from django.urls import reverse
 
 from notifications.models import OutboxMessage
-from notifications.sweeps import MISSED_REASON, visits_sweep
-from notifications.tasks import daily_sweep
 from patients.models import Visit
 from patients.services.visits import patient_local_today, visit_add_unscheduled, visit_submit
+from patients.sweeps import MISSED_REASON, visits_sweep
+from patients.tasks import daily_sweep
 from sites.roles import Role
 from tests.patients.helpers_visits import DAY, enroll, setup_protocol, submit_data, visit
 
@@ -107,7 +107,7 @@ def test_one_digest_per_coordinator_and_day_in_their_language(
         ("crc_a2@example.org", "zh-hans"),
         ("crc_a@example.org", "en"),
     ]  # nothing at site B: its coordinator gets no digest
-    message = digests.get(recipient="crc_a@example.org")
+    message = digests.for_recipient("crc_a@example.org").get()
     assert message.key == f"digest:{coordinator_site_a.pk}:{today.isoformat()}:crc_a@example.org"
     assert message.subject == (
         f"Visits on {today.isoformat()}: 3 overdue, 1 in the next 7 days"  # D0, W3, D25
@@ -136,7 +136,7 @@ def test_reminder_once_per_visit_closing_within_two_days(
         "crc_a@example.org",
     ]
     assert {m.key.rsplit(":", 1)[0] for m in reminders} == {f"reminder:{w12.pk}"}
-    english = reminders.get(recipient="crc_a@example.org")
+    english = reminders.for_recipient("crc_a@example.org").get()
     assert english.subject == f"Visit window closes in 2 days: {enrolled_a.subject_id} Week 12"
 
 
@@ -160,8 +160,8 @@ def test_beat_schedule_runs_the_jobs():
     app.loader.import_default_modules()
     schedule = app.conf.beat_schedule
     expected = {
-        "daily-sweep": "notifications.tasks.daily_sweep",
-        "sae-escalate": "notifications.tasks.sae_escalate",
+        "daily-sweep": "patients.tasks.daily_sweep",
+        "sae-escalate": "patients.tasks.sae_escalate",
         "flush-outbox": "notifications.tasks.flush_outbox",
     }
     for name, task in expected.items():
@@ -171,7 +171,7 @@ def test_beat_schedule_runs_the_jobs():
     assert isinstance(sweep, crontab)
     assert sweep.hour == {22} and sweep.minute == {0}  # 06:00 Asia/Shanghai
     assert schedule["sae-escalate"]["schedule"] == 900.0
-    for task in ("notifications.tasks.daily_sweep", "notifications.tasks.sae_escalate"):
+    for task in ("patients.tasks.daily_sweep", "patients.tasks.sae_escalate"):
         assert app.tasks[task].acks_late and app.tasks[task].max_retries == 3
     assert "trials.tasks.recompute_trial_statistics" in app.tasks
 

@@ -205,7 +205,7 @@ def test_sae_from_the_web_form_mails_each_recipient_exactly_once(
 def test_sweep_run_twice_through_the_worker_sends_one_digest(
     worker, mails, trial, patient_a, coordinator_site_a
 ):
-    from notifications.tasks import daily_sweep
+    from patients.tasks import daily_sweep
 
     protocol = setup_protocol(trial)
     enroll(patient_a, coordinator_site_a, protocol["arm"])  # eight weeks ago

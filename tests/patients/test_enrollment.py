@@ -502,6 +502,71 @@ def test_emergency_unblinding_reveals_one_patient(
     assert shows_no_arm(html)
 
 
+def test_unblinding_notice_goes_through_the_outbox_once_in_each_readers_language(
+    blinded_trial,
+    ready,
+    coordinator_site_a,
+    investigator_site_a,
+    lead_investigator,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+    settings,
+):
+    """The notice is an outbox row written in the unblinding's transaction: a mail server
+    that is down leaves it pending (the unblinding stands), the flush sends it later with
+    the outbox Message-ID, a second flush sends nothing, and each lead investigator reads
+    it in their own language."""
+    from notifications.models import OutboxMessage
+    from notifications.services import outbox_flush
+    from sites.models import StaffProfile
+    from sites.roles import Role
+    from tests.factories import MembershipFactory, UserFactory
+
+    chinese_lead = UserFactory(username="lead-zh", email="lead-zh@hospital.example")
+    MembershipFactory(user=chinese_lead, role=Role.LEAD_INVESTIGATOR, trial=blinded_trial)
+    StaffProfile.objects.create(user=chinese_lead, preferred_language="zh-hans")
+    enrollment = enroll(ready(), coordinator_site_a)
+
+    settings.EMAIL_BACKEND = "tests.patients.test_enrollment.BrokenSMTP"
+    with django_capture_on_commit_callbacks(execute=True):
+        enrollment_unblind(
+            enrollment=enrollment,
+            acting_user=investigator_site_a,
+            password=PASSWORD,
+            reason="Suspected immune hepatitis grade 4",
+        )
+    assert UnblindingEvent.objects.count() == 1  # the unblinding stands
+    assert mailoutbox == []
+    rows = {m.recipient: m for m in OutboxMessage.objects.filter(kind="unblinding")}
+    assert set(rows) == {lead_investigator.email, chinese_lead.email}
+    assert {m.status for m in rows.values()} == {OutboxMessage.Status.PENDING}
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    outbox_flush()
+    assert outbox_flush() == 0  # sent once
+    ids = {m.message_id for m in rows.values()}
+    notices = [mail for mail in mailoutbox if mail.extra_headers["Message-ID"] in ids]
+    by_recipient = {mail.to[0]: mail for mail in notices}
+    assert len(notices) == 2 and set(by_recipient) == set(rows)
+    english, chinese = by_recipient[lead_investigator.email], by_recipient[chinese_lead.email]
+    assert english.extra_headers["Message-ID"] == rows[lead_investigator.email].message_id
+    subject_id = enrollment.patient.subject_id
+    assert english.subject == f"Emergency unblinding: {subject_id} ({blinded_trial.protocol_code})"
+    assert "Suspected immune hepatitis" in english.body and shows_no_arm(english.body)
+    assert chinese.subject.startswith("紧急揭盲") and subject_id in chinese.subject
+    assert "本消息不包含分组信息" in chinese.body and shows_no_arm(chinese.body)
+
+
+class BrokenSMTP:
+    """An email backend whose server is down."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("SMTP server down")
+
+
 def test_open_label_trial_has_nothing_to_unblind(
     client, ready, coordinator_site_a, investigator_site_a, two_arms
 ):

@@ -113,3 +113,41 @@ def test_prescreening_without_answers_names_every_missing_answer(public_trial):
     html = response.content.decode()
     assert "Please answer the questions marked below." in html
     assert html.count("This field is required.") >= 8
+
+
+def _no_cookie(response) -> bool:
+    return response.cookies == {} and "Set-Cookie" not in response.headers
+
+
+def test_a_missing_public_page_is_a_public_404_without_cookie(client, public_trial):
+    """Unknown addresses of the public area get the public layout in the page's language,
+    not the staff page (whose logout form sets the CSRF cookie)."""
+    for url, lang, text in (
+        ("/recruiting/en/NO-SUCH-TRIAL/", "en", "Page not found"),
+        ("/recruiting/zh-hans/NO-SUCH-TRIAL/", "zh-hans", "页面不存在"),
+        ("/recruiting/en/CRYO/nothing/here/", "en", "Page not found"),
+        ("/recruiting/xx/", "en", "Page not found"),
+    ):
+        response = client.get(url)
+        html = response.content.decode()
+        assert response.status_code == 404, url
+        assert _no_cookie(response), url
+        assert text in html and f'<html lang="{lang}"' in html, url
+        assert "csrfmiddlewaretoken" not in html and "logout" not in html, url
+    # the staff area keeps the staff 404 (and a staff page outside /recruiting/ too)
+    staff = client.get("/trials/no-such-page/")
+    assert staff.status_code in (302, 404)
+
+
+def test_wrong_method_and_server_error_on_public_pages_set_no_cookie(public_trial, monkeypatch):
+    client = Client(raise_request_exception=False)
+    not_allowed = client.post("/recruiting/en/")  # a GET-only page
+    assert not_allowed.status_code == 405 and _no_cookie(not_allowed)
+
+    def broken():
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr("recruiting.selectors.published_pages", broken)
+    failed = client.get("/recruiting/zh-hans/CRYO/")
+    assert failed.status_code == 500 and _no_cookie(failed)
+    assert "出现错误" in failed.content.decode()

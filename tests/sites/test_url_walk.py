@@ -7,6 +7,7 @@ test until a case is added (``fill``).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -22,6 +23,7 @@ PUBLIC = {
     "logout",
     "set_language",
     "healthz",
+    "favicon",
     "password_reset",
     "password_reset_done",
     "password_reset_confirm",
@@ -31,7 +33,6 @@ PUBLIC = {
     "jsi18n",
     "admin:jsi18n",
     "schema",
-    "swagger-ui",
     "redoc",
     # Public recruiting pages (no login by design: recruiting/views_public.py).
     "recruiting:index",
@@ -91,6 +92,8 @@ SEGMENT_MODEL = {
     "referrals": "recruiting.referral",
     "clinics": "recruiting.siteclinic",
     "consent-documents": "trials.consentdocument",
+    "cohorts": "research.cohort",
+    "feasibility": "trials.trial",
 }
 #: Registry routes (web and API) name their models with these segments.
 REGISTRY_SEGMENT_MODEL = {
@@ -107,6 +110,7 @@ REGISTRY_SEGMENT_MODEL = {
     "treatments": "registry.treatment",
     "follow-ups": "registry.followup",
     "imports": "registry.importjob",
+    "cohorts": "research.cohort",
 }
 #: The entry form each registry ``<domain>`` route is walked with.
 REGISTRY_DOMAIN = {
@@ -114,8 +118,11 @@ REGISTRY_DOMAIN = {
     "tumours": "staging",
     "genomic-tests": "vcf",
     "imaging-studies": "observation",
+    "templates": "tumours",  # the CSV template of a domain
 }
 NAMED_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
+#: The address site B's coordinator works from (in the access log).
+SITE_B_IP = "203.0.113.77"
 
 
 def site_b_objects(patient_b: Any, trial_site_b: Any, coordinator_site_b: Any) -> dict[str, Any]:
@@ -196,7 +203,21 @@ def site_b_objects(patient_b: Any, trial_site_b: Any, coordinator_site_b: Any) -
         nationality="GB",
         personal_information_consent_at="2026-03-01T10:00:00Z",
     )
+    from audit.models import AccessLog
+
+    # Site B's coordinator opened site B's patient: the access log names them, their IP
+    # and the patient's URL; coordinator A must see none of it (admin included).
+    access = AccessLog.objects.create(
+        event=AccessLog.Event.VIEW,
+        user=coordinator_site_b,
+        username=coordinator_site_b.get_username(),
+        ip=SITE_B_IP,
+        path=f"/patients/{patient_b.pk}/",
+        object_type="patients.patient",
+        object_id=str(patient_b.pk),
+    )
     return {
+        "audit.accesslog": access,
         "recruiting.referral": referral,
         **registry,
         **monitoring,
@@ -340,7 +361,16 @@ def test_coordinator_of_site_a_gets_404_for_site_b_everywhere(
             assert final.status_code == 404, (url, response.status_code, final.status_code)
             checked += 1
         if response.status_code == 200 and response.get("Content-Type", "").startswith("text/html"):
-            assert patient_b.subject_id not in response.content.decode(), url
+            html = response.content.decode()
+            # Site B's data: its patient, the patient's identity, its staff and their IPs.
+            for marker in (
+                patient_b.subject_id,
+                patient_b.full_name,
+                patient_b.id_document_number,
+                SITE_B_IP,
+                "crc_b",
+            ):
+                assert marker not in html, (url, marker)
     assert checked >= 6  # the patient pages, history and the admin pages of site B objects
 
 
@@ -400,3 +430,102 @@ def test_center_abstractor_of_site_a_gets_404_for_site_b_everywhere(client, walk
             assert final.status_code == 404, (url, response.status_code, final.status_code)
             checked += 1
     assert checked >= 20  # the registry pages, API routes and admin pages of center B
+
+
+# --- blinded personas: a blinded trial, every route ------------------------------------
+
+SECRET_ARMS = {"ZQXARM": "Zebra regimen", "WQXARM": "Walrus regimen"}
+#: Routes that show the protocol itself (its arms are public, like a registry entry of
+#: the trial): arm names may appear there, allocations never.
+PROTOCOL_ROUTES = re.compile(r"^(trials:detail|v1:arm-|v1:trial-|admin:trials_)")
+
+
+@pytest.fixture
+def blinded_walk(walk, trial, patient_a, trial_site_b):
+    """The walk's trial made blinded, with a site A patient in one arm and the site B
+    patient in another, blocks and sequence positions recorded, an adverse event whose
+    causality names the study treatment."""
+    from datetime import date
+
+    from patients.models import AdverseEvent, AdverseEventCausality, Enrollment
+    from trials.models import Arm, Intervention, Trial
+
+    trial.blinding = Trial.Blinding.BLINDED
+    trial.randomization_block_sizes = "2,4,8"
+    trial.save()
+    arm_b = Arm.objects.get(trial=trial, code="WALK")
+    arm_b.code, arm_b.name = "WQXARM", SECRET_ARMS["WQXARM"]
+    arm_b.save()
+    arm_a = Arm.objects.create(trial=trial, code="ZQXARM", name=SECRET_ARMS["ZQXARM"])
+    for enrollment in Enrollment.objects.filter(trial=trial):
+        enrollment.allocation_index, enrollment.block_number, enrollment.block_size = 5, 3, 8
+        enrollment.save()
+    Enrollment.objects.create(
+        patient=patient_a,
+        trial=trial,
+        arm=arm_a,
+        enrolled_on=date(2026, 3, 3),
+        randomization_number="W-A1",
+        allocation_index=5,
+        block_number=3,
+        block_size=8,
+    )
+    drug = Intervention.objects.get(trial=trial, name="Walk drug")
+    drug.arms.add(arm_a)
+    event = AdverseEvent.objects.create(
+        patient=patient_a,
+        term="Nausea",
+        grade=2,
+        onset_date=date(2026, 4, 2),
+        outcome="recovering",
+        action_taken="none",
+    )
+    AdverseEventCausality.objects.create(
+        adverse_event=event, intervention=drug, relatedness="possible"
+    )
+    return walk
+
+
+def allocation_shown(url: str, name: str, content: str) -> list[str]:
+    import json
+
+    from ..api.helpers_api import allocation_leaks
+
+    found = []
+    if not PROTOCOL_ROUTES.match(name):
+        found += [s for s in (*SECRET_ARMS, *SECRET_ARMS.values(), "Walk drug") if s in content]
+    found += [s for s in ("2,4,8", "randomization_block_sizes") if s in content]
+    if content.lstrip().startswith(("{", "[")):
+        with contextlib.suppress(ValueError):
+            found += allocation_leaks(json.loads(content))
+    return found
+
+
+@pytest.mark.parametrize(
+    "persona", ["coordinator_site_a", "coordinator_site_b", "investigator_site_a", "monitor"]
+)
+def test_blinded_personas_see_no_allocation_anywhere(client, blinded_walk, persona, all_personas):
+    """Every routed URL, as every role without the unblinded view (with admin access too):
+    no arm, block, sequence position or study-treatment name of a patient, no arm-level
+    figure."""
+    user = all_personas[persona]
+    user.is_staff = True
+    user.save()
+    client.force_login(user)
+    shown = {}
+    for url, name, _b in blinded_walk:
+        response = client.get(url)
+        assert response.status_code < 500, (persona, url, response.status_code)
+        if response.status_code != 200 or response.streaming:
+            continue
+        leaks = allocation_shown(url, name, response.content.decode(errors="replace"))
+        if leaks:
+            shown[url] = leaks
+    assert not shown, (persona, shown)
+
+
+def test_the_blinded_walk_can_see_an_arm(client, blinded_walk, lead_investigator, patient_a):
+    """The same check finds the arm for the lead investigator (unblinded view)."""
+    client.force_login(lead_investigator)
+    html = client.get(f"/patients/{patient_a.pk}/").content.decode()
+    assert allocation_shown("/patients/", "patients:detail", html)

@@ -34,6 +34,29 @@ def trial_form(**overrides):
         "nya_days": "",
     }
     data.update(overrides)
+    data.update(inline_management())
+    return data
+
+
+#: The setup inlines of the trial's admin page (trials/admin_setup.py), by form prefix.
+SETUP_PREFIXES = (
+    "arms",
+    "protocol_versions",
+    "visit_definitions",
+    "consent_versions",
+    "interventions",
+    "criteria",
+)
+
+
+def inline_management(**totals):
+    """Management forms of the trial page's inlines: ``totals`` rows per prefix."""
+    data = {}
+    for prefix in SETUP_PREFIXES:
+        data[f"{prefix}-TOTAL_FORMS"] = str(totals.get(prefix, 0))
+        data[f"{prefix}-INITIAL_FORMS"] = "0"
+        data[f"{prefix}-MIN_NUM_FORMS"] = "0"
+        data[f"{prefix}-MAX_NUM_FORMS"] = "1000"
     return data
 
 

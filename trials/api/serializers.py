@@ -4,8 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from sites.roles import Perm
-from sites.scoping import has_perm
+from access import blinding
 
 from ..models import Arm, Intervention, ProtocolVersion, Trial
 
@@ -27,11 +26,7 @@ class InterventionSerializer(serializers.ModelSerializer):
     def to_representation(self, instance: Intervention) -> dict[str, Any]:
         data = super().to_representation(instance)
         request = self.context.get("request")
-        if (
-            request is not None
-            and instance.trial.is_blinded
-            and not has_perm(request.user, Perm.VIEW_UNBLINDED, trial=instance.trial)
-        ):
+        if request is not None and not blinding.arms_visible(request.user, instance.trial):
             data["arms"] = None
         return data
 

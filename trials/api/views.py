@@ -2,13 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django_filters import rest_framework as filters
 from rest_framework import viewsets
 
+from access import blinding
 from api.base import ScopedViewSetMixin
-from api.filters import IdMultipleChoiceFilter
-from sites.roles import Perm
-from sites.scoping import has_perm
+from api.filters import ApiFilterSet, IdMultipleChoiceFilter
 
 from ..models import Arm, Intervention, ProtocolVersion, Trial
 from . import serializers
@@ -31,17 +29,8 @@ class ArmViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     ordering = ["trial", "code"]
 
 
-def blinded_trials_hidden_from(user: Any) -> list[int]:
-    """Blinded trials whose arm composition this user may not see."""
-    return [
-        t.pk
-        for t in Trial.objects.filter(blinding=Trial.Blinding.BLINDED).only("pk")
-        if not has_perm(user, Perm.VIEW_UNBLINDED, trial=t)
-    ]
-
-
-class InterventionFilter(filters.FilterSet):
-    arms = IdMultipleChoiceFilter(queryset=Arm.objects.all(), method="filter_arms")
+class InterventionFilter(ApiFilterSet):
+    arms = IdMultipleChoiceFilter(method="filter_arms", label="Arm ids")
 
     class Meta:
         model = Intervention
@@ -51,7 +40,7 @@ class InterventionFilter(filters.FilterSet):
         # Which interventions an arm gets would reveal the allocation of a blinded trial.
         if not value:
             return qs
-        hidden = blinded_trials_hidden_from(self.request.user)
+        hidden = blinding.trials_with_hidden_arms(self.request.user)
         return qs.filter(arms__in=value).exclude(trial__in=hidden).distinct()
 
 

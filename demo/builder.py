@@ -7,11 +7,9 @@ from __future__ import annotations
 import datetime
 import random
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from unittest import mock
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -19,15 +17,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.context import audit_context
+from clinical.demo import clinical_demo
 from patients.models import Patient
 from patients.services import patient_register
 from patients.services.response import response_recompute, response_recompute_deferred
+from sites.demo import DEMO_PASSWORD, at
 from sites.models import Membership, Site, TrialSite
 from sites.roles import Role
-
-from .models import Arm, ConsentVersion, Intervention, ProtocolVersion, Trial, VisitDefinition
-
-DEMO_PASSWORD = "demo-Trial-2026"  # noqa: S105 - printed for the demo, documented
+from trials.models import (
+    Arm,
+    ConsentVersion,
+    Intervention,
+    ProtocolVersion,
+    Trial,
+    VisitDefinition,
+)
 
 SITES = [
     # code, name, city, time zone, clinic days (0=Mon)
@@ -408,7 +412,7 @@ class DemoBuilder:
         self.say("eligibility criteria, consent versions, visit schedule")
         self.protocol(trial)
         created = self.patients(trial_sites)
-        __import__("clinical.demo", fromlist=["clinical_demo"]).clinical_demo(trial)  # above trials
+        clinical_demo(trial)
         # The clinical demo's procedures and lesion flags change outcomes after the
         # journeys were recomputed: one last recomputation per enrolled patient.
         with response_recompute_deferred():
@@ -477,14 +481,6 @@ AE_TERMS = [
     ("Immune-mediated hepatitis", "Toripalimab"),
     ("Proteinuria", "Lenvatinib"),
 ]
-
-
-@contextmanager
-def at(day: datetime.date, hour: int = 10) -> Iterator[None]:
-    """Run the services as if it were ``day`` (history and "not in the future" checks agree)."""
-    when = datetime.datetime.combine(day, datetime.time(hour, 0), tzinfo=datetime.UTC)
-    with mock.patch("django.utils.timezone.now", return_value=when):
-        yield
 
 
 class PatientJourney:

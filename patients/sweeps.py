@@ -1,4 +1,7 @@
-"""The daily visit sweep (Celery beat, every morning; see ``notifications.tasks``).
+"""The daily visit sweep (Celery beat, every morning; see ``patients.tasks``).
+
+It lives next to what it sweeps (the visits); the notifications app only queues and
+delivers what it is given.
 
 1. Planned protocol visits whose window closed before today (the site's calendar) are
    marked missed, by the system, with a reason; they can still be submitted later if the
@@ -28,13 +31,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.context import audit_context
-from patients.models import Visit
-from patients.services.visits import visit_mark_missed
+from notifications.recipients import absolute_url, staff_recipients
+from notifications.services import notification_enqueue, user_language
 from sites.models import WEEKDAYS, Membership, TrialSite
 from sites.roles import Role
 
-from .recipients import absolute_url, site_zone, staff_recipients
-from .services import notification_enqueue, user_language
+from .models import Visit
+from .services.visits import visit_mark_missed
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +65,7 @@ class SweepResult:
 
 
 def site_today(trial_site: TrialSite, now: datetime.datetime | None = None) -> datetime.date:
-    return (now or timezone.now()).astimezone(site_zone(trial_site)).date()
+    return trial_site.site.today(now)
 
 
 def _trial_sites() -> list[TrialSite]:

@@ -7,11 +7,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from audit.context import audit_context
+from demo.builder import DemoBuilder
 from monitoring.demo import seed_monitoring
 from notifications.services import notifications_muted
 from recruiting import demo as recruiting_demo
 from registry.demo import seed_registry
-from trials.demo import DEMO_PASSWORD, DemoBuilder
+from sites.demo import DEMO_PASSWORD
 
 
 class Command(BaseCommand):
