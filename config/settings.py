@@ -405,6 +405,14 @@ SPECTACULAR_SETTINGS = {
         "PathologyInvasionEnum": "registry.models.pathology.PathologyReport.Invasion",
         "RegistryVitalStatusEnum": "registry.models.clinical.FollowUp.VitalStatus",
         "VitalStatusEnum": "patients.models.visits.Visit.VitalStatus",  # the name it had
+        "TumourCategoryEnum": "registry.models.clinical.Tumour.Category",
+        "LiradsCategoryEnum": "registry.models.imaging.LiradsObservation.Category",
+        "TreatmentKindEnum": "registry.models.clinical.Treatment.Kind",
+        "GenomicTestKindEnum": "registry.models.genomics.GenomicTest.Kind",
+        "AlterationKindEnum": "registry.models.genomics.ActionabilityRule.Kind",
+        "PathologySpecimenEnum": "registry.models.pathology.PathologyReport.Specimen",
+        "GenomicSpecimenEnum": "registry.models.genomics.GenomicTest.Specimen",
+        "CohortQueryKindEnum": "research.models.CohortQuery.Kind",
     },
     "SCHEMA_PATH_PREFIX": "/api/v1",
 }
