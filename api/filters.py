@@ -68,15 +68,35 @@ class IdMultipleChoiceFilter(filters.MultipleChoiceFilter):
     field_class = IdListField
 
 
+class StrictBooleanField(forms.Field):
+    """``true`` / ``false`` (or 1 / 0) and nothing else: django-filter's default also
+    takes ``null`` or ``unknown`` and then silently does not filter."""
+
+    VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+    def to_python(self, value: Any) -> bool | None:
+        if value in (None, ""):
+            return None
+        try:
+            return self.VALUES[str(value).strip().lower()]
+        except KeyError:
+            raise ValidationError(_("Enter true or false."), code="invalid") from None
+
+
+class StrictBooleanFilter(filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
 class ApiFilterSet(filters.FilterSet):
     """A filter set whose foreign keys are :class:`IdFilter` s (not choice lists that
-    refuse an unknown id)."""
+    refuse an unknown id) and whose booleans are strict."""
 
     FILTER_DEFAULTS = {
         **filters.FilterSet.FILTER_DEFAULTS,
         models.ForeignKey: {"filter_class": IdFilter},
         models.OneToOneField: {"filter_class": IdFilter},
         models.OneToOneRel: {"filter_class": IdFilter},
+        models.BooleanField: {"filter_class": StrictBooleanFilter},
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -97,3 +98,29 @@ class ApiAutoSchema(AutoSchema):
 
 # Every API view (ApiViewMixin: the scoped viewsets, history) documents its errors.
 ApiViewMixin.schema = ApiAutoSchema()
+
+
+_DECIMAL_PATTERN = re.compile(r"^\^-\?\\d\{0,(\d+)\}\(\?:\\\.\\d\{0,(\d+)\}\)\?\$$")
+
+
+def decimal_patterns_postprocess(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular's decimal pattern ``^-?\\d{0,a}(?:\\.\\d{0,b})?$`` also matches
+    ``-`` and ``""``, which no DecimalField accepts; state the pattern the API enforces:
+    at least one digit."""
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            pattern = node.get("pattern")
+            if node.get("format") == "decimal" and isinstance(pattern, str):
+                m = _DECIMAL_PATTERN.match(pattern)
+                if m and int(m.group(1)) >= 1 and int(m.group(2)) >= 1:
+                    a, b = m.group(1), m.group(2)
+                    node["pattern"] = rf"^-?(?:\d{{1,{a}}}(?:\.\d{{0,{b}}})?|\.\d{{1,{b}}})$"
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(result)
+    return result

@@ -379,6 +379,10 @@ REST_FRAMEWORK = {
     ],
 }
 SPECTACULAR_SETTINGS = {
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.decimal_patterns_postprocess",
+    ],
     "TITLE": "Hepato-biliary trials API",
     "VERSION": "1.0.0",
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -405,7 +409,7 @@ SPECTACULAR_SETTINGS = {
         "PathologyInvasionEnum": "registry.models.pathology.PathologyReport.Invasion",
         "RegistryVitalStatusEnum": "registry.models.clinical.FollowUp.VitalStatus",
         "VitalStatusEnum": "patients.models.visits.Visit.VitalStatus",  # the name it had
-        "TumourCategoryEnum": "registry.models.clinical.Tumour.Category",
+        "TumourCategoryEnum": "registry.models.clinical.Category",
         "LiradsCategoryEnum": "registry.models.imaging.LiradsObservation.Category",
         "TreatmentKindEnum": "registry.models.clinical.Treatment.Kind",
         "GenomicTestKindEnum": "registry.models.genomics.GenomicTest.Kind",
