@@ -99,12 +99,14 @@ class InterventionInlineForm(forms.ModelForm):
         fields = ("kind", "name", "arms", "dose", "route", "schedule")
 
     def clean(self) -> dict[str, Any]:
+        from access import blinding
+
         from .models import blinding_refusal
 
         data = super().clean()
         trial = getattr(self.instance, "trial", None) if self.instance.trial_id else None
         arms = data.get("arms")
-        if trial is not None and arms is not None and trial.is_blinded:
+        if trial is not None and arms is not None and blinding.allocation_concealed(trial):
             every = set(trial.arms.values_list("code", flat=True))
             if {a.code for a in arms} != every:
                 self.add_error("arms", blinding_refusal([data.get("name") or "?"]))
