@@ -158,7 +158,9 @@ def test_recipient_and_mail_are_encrypted_at_rest_history_included(mailoutbox, m
             recipients=[("jane.doe@example.org", "en")],
             template="test_message",
             context={"subject_id": "Jane Doe"},
-            attachments=[{"filename": "a.ics", "content": "SUMMARY:Jane Doe", "mimetype": "x"}],
+            attachments=[
+                {"filename": "a.ics", "content": "SUMMARY:Jane Doe", "mimetype": "text/calendar"}
+            ],
         )
     message = OutboxMessage.objects.for_recipient("JANE.DOE@example.org ").get()
     assert message.recipient == "jane.doe@example.org" and "Jane Doe" in message.subject
