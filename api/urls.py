@@ -1,4 +1,4 @@
-from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
@@ -76,8 +76,9 @@ urlpatterns = [
     path("schema/", login_not_required(SpectacularAPIView.as_view()), name="schema"),
     path(
         "docs/",
-        # behind the login (the schema itself stays public for API clients)
-        SpectacularSwaggerSplitView.as_view(url_name="schema"),
+        # behind the login (the schema itself stays public for API clients); DRF marks
+        # its views login_not_required, so the page asks for the login itself
+        login_required(SpectacularSwaggerSplitView.as_view(url_name="schema")),
         name="swagger-ui",
     ),
     # last: any other /api/ path is a JSON 404 (401 without credentials), never HTML

@@ -16,13 +16,16 @@ class AuditConfig(AppConfig):
 
 
 def _install_guards(sender: object, using: str = "default", **kwargs: object) -> None:
-    """After every migrate (once, on the last app): write-once triggers and hash chains
+    """After every migrate (once, on the last app with models): write-once triggers and hash chains
     on every history table and the access log (PostgreSQL; ``audit.guard``)."""
     from django.apps import apps
     from django.db import connections
 
     from .guard import install
 
-    if sender is not list(apps.get_app_configs())[-1]:
+    # post_migrate is sent only for apps with a models module (``demo`` and ``access``
+    # have none): install after the last of those, when every table exists.
+    with_models = [a for a in apps.get_app_configs() if a.models_module is not None]
+    if sender is not with_models[-1]:
         return
     install(connections[using])

@@ -80,7 +80,7 @@ def history_entries(obj: models.Model, *, hidden: set[str], masked: set[str]) ->
                     old, new = MASK, MASK
                 else:
                     old, new = display_value(field, change.old), display_value(field, change.new)
-                changes.append({"field": label, "old": old, "new": new})
+                changes.append({"field": change.field, "label": label, "old": old, "new": new})
         entries.append(
             {
                 "record": record,

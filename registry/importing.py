@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from domain.csv_safety import writer as safe_csv_writer
 from sites.roles import Perm
 from sites.scoping import has_perm
 
@@ -468,7 +469,7 @@ def template_csv(domain: str, *, example: bool = True) -> str:
     (delete the example before filling in real rows)."""
     spec = DOMAINS[domain]
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = safe_csv_writer(out, lineterminator="\n")
     writer.writerow(spec.columns)
     row = spec.example or EXAMPLES.get(domain, ())
     if example and row:

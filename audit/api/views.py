@@ -17,7 +17,8 @@ from ..views import PROJECT_APPS, history_entries
 
 
 class FieldChangeSerializer(serializers.Serializer):
-    field = serializers.CharField()
+    field = serializers.CharField(help_text="The field's name, e.g. date_of_birth")
+    label = serializers.CharField(help_text="The field's label in your language")
     old = serializers.CharField()
     new = serializers.CharField()
 

@@ -114,7 +114,9 @@ def test_edit_requires_reason_and_lands_in_history(api_for, coordinator_site_a, 
     assert ok.status_code == 200 and ok.json()["phone"] == "13900001111"
     history = api.get(f"/api/v1/history/patients.patient/{patient_a.pk}/").json()
     assert history[0]["reason"] == "Phone from the patient" and history[0]["user"] == "crc_a"
-    assert {"field": "phone", "old": "—", "new": "13900001111"} in history[0]["changes"]
+    assert {"field": "phone", "label": "Phone", "old": "—", "new": "13900001111"} in history[0][
+        "changes"
+    ]
 
 
 def test_identity_is_null_for_pseudonymised_roles(api_for, lead_investigator, patient_a):

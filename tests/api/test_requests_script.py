@@ -53,10 +53,11 @@ def test_coordinator_workflow_with_requests_only(
     patient = example.register_patient(site_a, trial_site_a.pk, example.EXAMPLE_PATIENT)
     pid = patient["id"]
     assert patient["subject_id"] == "CRYO-SA-0001" and patient["status"] == "screening"
-    # registering at another site's trial-site: 400 naming the field (not a site of yours)
+    # registering at another site's trial-site: 404 naming the field (not a site of yours;
+    # the API never confirms another site's record exists)
     with pytest.raises(example.ApiError) as caught:
         example.register_patient(site_b, trial_site_a.pk, example.EXAMPLE_PATIENT)
-    assert caught.value.status == 400 and "trial_site" in caught.value.body
+    assert caught.value.status == 404 and "trial_site" in caught.value.body
     assert Patient.objects.count() == 1
 
     refused_with_404(lambda: example.screen(site_b, pid, today, example.EXAMPLE_ANSWERS))

@@ -94,7 +94,7 @@ def test_expatriate_registration(client, coordinator_site_a, trial_site_a):
         (
             {"full_name": "x" * 201},
             "full_name",
-            "Ensure this value has at most 200 characters (it has 201).",
+            "The name has 201 characters; at most 200 fit.",
         ),
         ({"full_name": ""}, "full_name", "This field is required."),
         ({"email": "not-an-email"}, "email", "Enter a valid email address."),
