@@ -3,8 +3,11 @@
 A file is first **checked** in full: every row is validated by the same service a form
 uses, inside a savepoint that is rolled back, and every problem is reported as
 (row, field, problem); nothing is written. Only a file without problems can then be
-**imported**, all rows in one transaction. Rows are matched by source system + source id,
-so re-importing the same file changes nothing (an unchanged row is not re-saved; a
+**imported**, all rows in one transaction. Rows are matched by source system + source id
+(results of a molecular test, which have no id of their own in the lab's report, by
+their test's source id + what identifies them: gene and HGVS for a variant, the two
+genes of a fusion, gene and change for a copy-number change), so re-importing the same
+file changes nothing (an unchanged row is not re-saved; a
 changed one is updated with the reason "re-import"). Both passes run as a background job
 (Celery, eager without Redis) that updates the job's progress.
 """
@@ -32,7 +35,9 @@ from sites.scoping import has_perm
 
 from . import services
 from .models import (
+    CopyNumberChange,
     FollowUp,
+    Fusion,
     GenomicTest,
     ImagingStudy,
     ImportJob,
@@ -40,6 +45,7 @@ from .models import (
     RegistryPatient,
     Treatment,
     Tumour,
+    Variant,
 )
 
 MAX_ROWS = 50000
@@ -123,10 +129,24 @@ class DomainSpec:
     owner_model: type = RegistryPatient
     defaults: dict[str, Any] | None = None  # empty optional cells; None: DEFAULTS
     example: tuple[str, ...] = ()  # one documented example row of the template
+    #: for records without a source id of their own (a test's variants): the columns
+    #: that identify a row within its owner; re-imports match on them
+    natural_key: tuple[str, ...] = ()
 
     @property
     def owner_field(self) -> str:
-        return "tumour" if self.owner_model is Tumour else "patient"
+        if self.owner_model is Tumour:
+            return "tumour"
+        if self.owner_model is GenomicTest:
+            return "test"
+        return "patient"
+
+    def row_key(self, row: dict[str, str]) -> str:
+        """What two rows of one file may not share (a duplicate would import twice)."""
+        if self.natural_key:
+            parts = (row.get(self.owner_column, ""), *(row.get(c, "") for c in self.natural_key))
+            return "\x1f".join(parts) if any(parts) else ""
+        return row.get("source_id", "")
 
 
 def _save_patient(
@@ -170,6 +190,25 @@ def _child_saver(
         return service(
             **{owner_kw: owner}, acting_user=user, reason=reason, **{kw: existing}, **fields
         )
+
+    return save
+
+
+def _result_saver(service: Callable[..., Any], kw: str) -> Callable[..., Any]:
+    """Saver of a molecular test's result rows (no source id: matched by natural key)."""
+
+    def save(
+        owner: Any,
+        existing: Any,
+        fields: dict,
+        user: Any,
+        reason: str,
+        source: tuple[str, str],
+        site: Any,
+    ) -> Any:
+        if existing is None:
+            return service(test=owner, acting_user=user, **fields)
+        return service(test=owner, acting_user=user, reason=reason, **{kw: existing}, **fields)
 
     return save
 
@@ -387,6 +426,76 @@ DOMAINS: dict[str, DomainSpec] = {
             "https://pacs.center.example/dicomweb/studies/1.2.840.113619.2.55.3.4271045733.996",
         ),
     ),
+    "variants": DomainSpec(
+        gettext_lazy("Variants (of a molecular test)"),
+        Variant,
+        {
+            "test_source_id": _text,
+            "gene": _text,
+            "hgvs_c": _text,
+            "hgvs_p": _text,
+            "vaf": _decimal,
+            "classification": _text,
+            "chrom": _text,
+            "position": _int,
+            "ref": _text,
+            "alt": _text,
+        },
+        ("test_source_id", "gene"),
+        _result_saver(services.variant_record, "variant"),
+        owner_column="test_source_id",
+        owner_model=GenomicTest,
+        defaults={},
+        natural_key=("gene", "hgvs_c", "hgvs_p"),
+        example=(
+            "G1",
+            "IDH1",
+            "c.394C>T",
+            "p.Arg132Cys",
+            "0.31",
+            "pathogenic",
+            "chr2",
+            "208248389",
+            "G",
+            "A",
+        ),
+    ),
+    "fusions": DomainSpec(
+        gettext_lazy("Fusions (of a molecular test)"),
+        Fusion,
+        {
+            "test_source_id": _text,
+            "gene_5": _text,
+            "gene_3": _text,
+            "breakpoint_5": _text,
+            "breakpoint_3": _text,
+            "in_frame": _bool,
+        },
+        ("test_source_id", "gene_5", "gene_3"),
+        _result_saver(services.fusion_record, "fusion"),
+        owner_column="test_source_id",
+        owner_model=GenomicTest,
+        defaults={},
+        natural_key=("gene_5", "gene_3"),
+        example=("G1", "FGFR2", "BICC1", "exon 17", "exon 3", "yes"),
+    ),
+    "copy_numbers": DomainSpec(
+        gettext_lazy("Copy-number changes (of a molecular test)"),
+        CopyNumberChange,
+        {
+            "test_source_id": _text,
+            "gene": _text,
+            "change": _text,
+            "copy_number": _decimal,
+        },
+        ("test_source_id", "gene", "change"),
+        _result_saver(services.copy_number_record, "cnv"),
+        owner_column="test_source_id",
+        owner_model=GenomicTest,
+        defaults={},
+        natural_key=("gene", "change"),
+        example=("G1", "CDKN2A", "deep_deletion", "0"),
+    ),
 }
 EXAMPLES: dict[str, tuple[str, ...]] = {
     "patients": (
@@ -530,7 +639,12 @@ def _read(job: ImportJob) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
     return rows, problems
 
 
-def _existing(spec: DomainSpec, job: ImportJob, owner: Any, source_id: str) -> Any:
+def _existing(
+    spec: DomainSpec, job: ImportJob, owner: Any, source_id: str, fields: dict[str, Any]
+) -> Any:
+    if spec.natural_key:
+        key = {c: fields.get(c, "") for c in spec.natural_key}
+        return spec.model.objects.filter(**{spec.owner_field: owner}, **key).first()
     if spec.owned_by_patient:
         return spec.model.objects.filter(
             **{spec.owner_field: owner}, source_system=job.source_system, source_id=source_id
@@ -583,7 +697,21 @@ def _process_row(
     if bad:  # every cell that cannot be read, in one round
         raise ValidationError(bad)
     owner = None
-    if spec.owned_by_patient and spec.owner_model is Tumour:
+    if spec.owner_model is GenomicTest:
+        owner = GenomicTest.objects.filter(
+            patient__site=job.site,
+            source_system=job.source_system,
+            source_id=row[spec.owner_column],
+        ).first()
+        if owner is None:
+            raise RowError(
+                spec.owner_column,
+                _(
+                    "No molecular test with this source id at this center (import the "
+                    "molecular tests first)."
+                ),
+            )
+    elif spec.owned_by_patient and spec.owner_model is Tumour:
         owner = Tumour.objects.filter(
             patient__site=job.site,
             source_system=job.source_system,
@@ -603,13 +731,12 @@ def _process_row(
                 "patient_source_id",
                 _("No patient with this source id at this center (import the patients first)."),
             )
-    existing = _existing(spec, job, owner, row["source_id"])
+    source_id = row.get("source_id", "")
+    existing = _existing(spec, job, owner, source_id, fields)
     if existing is not None and _unchanged(existing, fields):
         return "unchanged"
     reason = _("Re-import from %(source)s") % {"source": job.source_system}
-    spec.save(
-        owner, existing, fields, user, reason, (job.source_system, row["source_id"]), job.site
-    )
+    spec.save(owner, existing, fields, user, reason, (job.source_system, source_id), job.site)
     return "updated" if existing is not None else "created"
 
 
@@ -702,13 +829,18 @@ def import_job_run(*, job: ImportJob, dry_run: bool) -> ImportJob:
     seen: dict[str, int] = {}
     if not problems:
         for number, row in enumerate(rows, start=2):  # row 1 is the header
-            key = row.get("source_id", "")
+            key = spec.row_key(row)
             if key and key in seen:
                 problems.append(
                     {
                         "row": number,
-                        "field": "source_id",
-                        "problem": _("Same source id as row %(row)s.") % {"row": seen[key]},
+                        "field": spec.natural_key[0] if spec.natural_key else "source_id",
+                        "problem": (
+                            _("Same test and result as row %(row)s.")
+                            if spec.natural_key
+                            else _("Same source id as row %(row)s.")
+                        )
+                        % {"row": seen[key]},
                     }
                 )
                 continue

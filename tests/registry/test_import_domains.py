@@ -1,5 +1,6 @@
 """CSV templates for every domain (header + a documented example) and the imports of
-pathology, molecular tests and imaging: dry run with (row, field, problem) and nothing
+pathology, molecular tests, their results (variants, fusions, copy-number changes) and
+imaging: dry run with (row, field, problem) and nothing
 written, the fixed file imports, re-importing it changes nothing."""
 
 from __future__ import annotations
@@ -10,7 +11,15 @@ import io
 import pytest
 
 from registry.importing import DOMAINS, template_csv
-from registry.models import GenomicTest, ImagingStudy, ImportJob, PathologyReport
+from registry.models import (
+    CopyNumberChange,
+    Fusion,
+    GenomicTest,
+    ImagingStudy,
+    ImportJob,
+    PathologyReport,
+    Variant,
+)
 
 from .test_import import PATIENTS_GOOD, TUMOURS, _run_jobs_on_commit, upload  # noqa: F401
 
@@ -153,5 +162,107 @@ def test_template_examples_import_cleanly(imported):
     """The documented examples are valid rows (on the patients and diagnoses above)."""
     for domain in ("pathology", "genomic_tests", "imaging_studies"):
         job = upload(imported, domain, template_csv(domain))
+        job.refresh_from_db()
+        assert job.status == ImportJob.Status.CHECKED, (domain, job.problems)
+
+
+# --- a molecular test's results: no source id of their own, matched by natural key -------
+
+VARIANTS_BAD = """test_source_id,gene,hgvs_c,hgvs_p,vaf,classification,chrom,position,ref,alt
+G1,idh1,c.394C>T,p.Arg132Cys,0.31,pathogenic,chr2,208248389,G,A
+G1,KRAS,12G>D,,1.7,,,,,
+NOPE,TP53,c.524G>A,p.Arg175His,,,,,,
+G1,BAP1,c.1A>G,,0.2,maybe,,,,
+G1,BAP1,c.1A>G,,0.2,,,,,
+"""
+VARIANTS_GOOD = """test_source_id,gene,hgvs_c,hgvs_p,vaf,classification,chrom,position,ref,alt
+G1,IDH1,c.394C>T,p.Arg132Cys,0.31,pathogenic,chr2,208248389,G,A
+G1,KRAS,c.35G>A,p.Gly12Asp,0.12,pathogenic,,,,
+"""
+FUSIONS_BAD = """test_source_id,gene_5,gene_3,breakpoint_5,breakpoint_3,in_frame
+G1,FGFR2,FGFR2,,,yes
+G1,FGFR2,BICC1,exon 17,exon 3,perhaps
+"""
+FUSIONS_GOOD = """test_source_id,gene_5,gene_3,breakpoint_5,breakpoint_3,in_frame
+G1,FGFR2,BICC1,exon 17,exon 3,yes
+G2,FGFR2,AHCYL1,,,
+"""
+CNV_BAD = """test_source_id,gene,change,copy_number
+G1,CDKN2A,vanished,0
+G1,MDM2,amplification,many
+"""
+CNV_GOOD = """test_source_id,gene,change,copy_number
+G1,CDKN2A,deep_deletion,0
+G1,MDM2,amplification,12
+"""
+
+
+@pytest.fixture
+def tested(imported):
+    assert run(imported, "genomic_tests", GENOMICS_GOOD).status == ImportJob.Status.DONE
+    return imported
+
+
+@pytest.mark.parametrize(
+    ("domain", "bad", "expected", "good", "model"),
+    [
+        (
+            "variants",
+            VARIANTS_BAD,
+            {
+                (2, "gene"),
+                (3, "hgvs_c"),
+                (3, "vaf"),
+                (4, "test_source_id"),
+                (5, "classification"),
+                (6, "gene"),  # the same variant of the same test twice
+            },
+            VARIANTS_GOOD,
+            Variant,
+        ),
+        ("fusions", FUSIONS_BAD, {(2, "gene_3"), (3, "in_frame")}, FUSIONS_GOOD, Fusion),
+        (
+            "copy_numbers",
+            CNV_BAD,
+            {(2, "change"), (3, "copy_number")},
+            CNV_GOOD,
+            CopyNumberChange,
+        ),
+    ],
+)
+def test_result_import_dry_run_then_import_then_nothing(tested, domain, bad, expected, good, model):
+    client = tested
+    refused = upload(client, domain, bad)
+    refused.refresh_from_db()
+    assert refused.status == ImportJob.Status.FAILED
+    found = {(p["row"], p["field"]) for p in refused.problems}
+    assert expected <= found, refused.problems
+    assert not model.objects.exists()
+
+    done = run(client, domain, good)
+    assert done.status == ImportJob.Status.DONE, done.problems
+    assert (done.created_count, done.updated_count) == (2, 0)
+    history = sum(o.history.count() for o in model.objects.all())
+
+    again = run(client, domain, good)
+    assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 0, 2)
+    assert model.objects.count() == 2
+    assert sum(o.history.count() for o in model.objects.all()) == history
+
+
+def test_a_changed_result_is_updated_with_the_reimport_reason(tested):
+    run(tested, "variants", VARIANTS_GOOD)
+    changed = VARIANTS_GOOD.replace("0.12,pathogenic", "0.15,likely_pathogenic")
+    job = run(tested, "variants", changed)
+    assert (job.created_count, job.updated_count, job.unchanged_count) == (0, 1, 1)
+    kras = Variant.objects.get(gene="KRAS")
+    assert str(kras.vaf) == "0.1500" and kras.classification == "likely_pathogenic"
+    assert kras.test.source_id == "G1"
+    assert kras.history.first().history_change_reason.startswith("Re-import")
+
+
+def test_result_templates_import_cleanly(tested):
+    for domain in ("variants", "fusions", "copy_numbers"):
+        job = upload(tested, domain, template_csv(domain))
         job.refresh_from_db()
         assert job.status == ImportJob.Status.CHECKED, (domain, job.problems)
