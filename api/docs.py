@@ -90,7 +90,8 @@ ERROR_403 = OpenApiResponse(
 ERROR_404 = OpenApiResponse(
     response=ErrorDetailSerializer,
     description="No such record among those you may see: another site's record is a 404 "
-    "(never a 403 that would confirm it exists). Also an out-of-range `page`, and a write "
+    "(never a 403 that would confirm it exists). Also an out-of-range `page`, a `cursor` "
+    "that is not one of the list's `next` / `previous` links (the body names `cursor`), and a write "
     "whose only fault is an id of a related record that does not exist among yours (the "
     "body names the field, as in a 400).",
     examples=[

@@ -84,12 +84,57 @@ class StrictBooleanField(forms.Field):
 
 
 class StrictBooleanFilter(filters.BooleanFilter):
+    """django-filter's REST ``BooleanFilter`` reads the value through ``BooleanWidget``,
+    which turns anything but true/false/1/0 into "no filter" before the field sees it;
+    a plain text widget hands the raw value to :class:`StrictBooleanField`."""
+
     field_class = StrictBooleanField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.TextInput)
+        super().__init__(*args, **kwargs)
 
 
 class ApiFilterSet(filters.FilterSet):
     """A filter set whose foreign keys are :class:`IdFilter` s (not choice lists that
-    refuse an unknown id) and whose booleans are strict."""
+    refuse an unknown id), whose booleans are strict, and where a typed filter given an
+    empty value (``?min_grade=``, ``?trial=``) is a 400 naming it: an empty number, date,
+    boolean or choice is no value of its type (django-filter would silently not filter).
+    Free-text filters (``?site=``) and id lists keep "empty = no filter"."""
+
+    @staticmethod
+    def _blank_is_a_value(f: Any) -> bool:
+        """A choice whose stored value is "" ("As planned", "No range"): ``?flag=`` asks
+        for those rows, as the schema's enum says."""
+        choices = f.extra.get("choices") if isinstance(f, filters.ChoiceFilter) else None
+        if callable(choices):
+            choices = choices()
+        return bool(choices) and any(str(value) == "" for value, _label in choices)
+
+    def _given_empty(self, name: str) -> bool:
+        return name in self.data and str(self.data.get(name, "")).strip() == ""
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        empty = [
+            name
+            for name, f in self.filters.items()
+            if not isinstance(f, filters.CharFilter | filters.MultipleChoiceFilter)
+            and not self._blank_is_a_value(f)
+            and name in self.form.fields
+            and self._given_empty(name)
+        ]
+        for name in empty:
+            if name not in self.form.errors:
+                self.form.add_error(name, _("Give a value, or leave the parameter out."))
+        return valid and not empty
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        queryset = super().filter_queryset(queryset)  # skips every empty value
+        for name, f in self.filters.items():
+            if self._blank_is_a_value(f) and self._given_empty(name):
+                queryset = queryset.filter(**{f.field_name: ""})
+        return queryset
 
     FILTER_DEFAULTS = {
         **filters.FilterSet.FILTER_DEFAULTS,

@@ -15,7 +15,14 @@ Two styles, chosen per list:
   ``"count_is_estimate": true``.
 
 The cursor is opaque to clients (base64 of JSON). A cursor that does not decode, or that
-does not fit the requested ordering, is a 400 naming ``cursor``.
+does not fit the requested ordering, is a 404 naming ``cursor``: like a page number past
+the end, it names no page of this list (the schema can only call it "a string", so any
+string is a well-formed request for a page that may not exist; DRF's own cursor
+pagination answers the same).
+
+``page_size`` is a whole number of at least 1 (declared so in the schema); anything else
+is a 400 naming it; above the maximum the page is the maximum. ``page`` is a whole number
+of at least 1, or ``last``; an empty one is a 400, a number past the end a 404.
 """
 
 from __future__ import annotations
@@ -40,6 +47,32 @@ from rest_framework.utils.urls import replace_query_param
 
 #: Up to this many rows a page-number list counts exactly; above, PostgreSQL estimates.
 COUNT_EXACT_LIMIT = 10_000
+
+
+def strict_page_size(request: Any, param: str, default: int, maximum: int) -> int:
+    """``?page_size=``: absent → the default; a whole number ≥ 1 → itself, at most
+    ``maximum``; anything else (``abc``, ``0``, ``-3``, ``2.5``, empty) → a 400 naming it."""
+    raw = request.query_params.get(param)
+    if raw is None:
+        return default
+    text = raw.strip()
+    if not text.isdigit() or not text.isascii() or int(text) < 1:
+        raise exceptions.ValidationError(
+            {param: [_("Rows per page: a whole number of at least 1.")]}
+        )
+    return min(int(text), maximum)
+
+
+def page_size_parameter(param: str, default: int, maximum: int) -> dict[str, Any]:
+    return {
+        "name": param,
+        "required": False,
+        "in": "query",
+        "description": f"Rows per page (default {default}; a larger number than {maximum} "
+        f"sends {maximum}).",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+
 
 # --- page numbers with a bounded count -----------------------------------------------
 
@@ -88,6 +121,32 @@ class Pagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
     django_paginator_class = EstimatingPaginator
+
+    def get_page_size(self, request: Any) -> int:
+        return strict_page_size(
+            request, self.page_size_query_param, self.page_size, self.max_page_size
+        )
+
+    def get_page_number(self, request: Any, paginator: Any) -> Any:
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and not raw.strip():
+            raise exceptions.ValidationError(
+                {self.page_query_param: [_("A page number: a whole number of at least 1.")]}
+            )
+        return super().get_page_number(request, paginator)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": self.page_query_param,
+                "required": False,
+                "in": "query",
+                "description": "A page number within the paginated result set (a number "
+                "past the last page is a 404).",
+                "schema": {"type": "integer", "minimum": 1},
+            },
+            page_size_parameter(self.page_size_query_param, self.page_size, self.max_page_size),
+        ]
 
     def get_paginated_response(self, data: Any) -> Response:
         return Response(
@@ -175,12 +234,9 @@ class KeysetPagination(pagination.BasePagination):
     cursor_query_param = "cursor"
 
     def get_page_size(self, request: Any) -> int:
-        raw = request.query_params.get(self.page_size_query_param)
-        try:
-            size = int(raw) if raw is not None else self.page_size
-        except ValueError:
-            return self.page_size
-        return self.page_size if size <= 0 else min(size, self.max_page_size)
+        return strict_page_size(
+            request, self.page_size_query_param, self.page_size, self.max_page_size
+        )
 
     def get_keys(self, request: Any, queryset: QuerySet, view: Any) -> list[tuple[str, bool, bool]]:
         ordering: list[str] | tuple[str, ...] | None = None
@@ -230,6 +286,14 @@ class KeysetPagination(pagination.BasePagination):
             typed.append(target.to_python(value))
         return typed
 
+    def _bad_cursor(self) -> dict[str, Any]:
+        return {
+            "detail": _("No such page of this list."),
+            self.cursor_query_param: [
+                _("Invalid cursor: use the next or previous link of a list answer.")
+            ],
+        }
+
     def decode_cursor(
         self, request: Any, keys: list[tuple[str, bool, bool]]
     ) -> dict[str, Any] | None:
@@ -245,13 +309,7 @@ class KeysetPagination(pagination.BasePagination):
                 if not (value is None or isinstance(value, str | int | float | bool)):
                     raise ValueError("cursor value")
         except (ValueError, TypeError, KeyError, UnicodeError, binascii.Error) as exc:
-            raise exceptions.ValidationError(
-                {
-                    self.cursor_query_param: [
-                        _("Invalid cursor: use the next or previous link of a list answer.")
-                    ]
-                }
-            ) from exc
+            raise exceptions.NotFound(self._bad_cursor()) from exc
         return {"values": values, "reverse": reverse}
 
     def encode_cursor(self, values: list[Any], *, reverse: bool) -> str:
@@ -275,9 +333,7 @@ class KeysetPagination(pagination.BasePagination):
             try:
                 values = self._typed(queryset, keys, cursor["values"])
             except (ValueError, TypeError, DjangoValidationError) as exc:
-                raise exceptions.ValidationError(
-                    {self.cursor_query_param: [_("Invalid cursor.")]}
-                ) from exc
+                raise exceptions.NotFound(self._bad_cursor()) from exc
             where = keyset_after(walk, values, nulls_first=reverse)
             rows = list(queryset.filter(where)[: self.page_size + 1])
         else:
@@ -352,14 +408,7 @@ class KeysetPagination(pagination.BasePagination):
                 "`previous` link.",
                 "schema": {"type": "string"},
             },
-            {
-                "name": self.page_size_query_param,
-                "required": False,
-                "in": "query",
-                "description": f"Rows per page (default {self.page_size}, "
-                f"at most {self.max_page_size}).",
-                "schema": {"type": "integer"},
-            },
+            page_size_parameter(self.page_size_query_param, self.page_size, self.max_page_size),
         ]
 
     def get_results(self, data: dict[str, Any]) -> list[Any]:

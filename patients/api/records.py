@@ -26,7 +26,7 @@ from access.blinding import (
     sequence_visible,
 )
 from api.docs import inline_choice_field
-from api.filters import ApiFilterSet, IdFilter
+from api.filters import ApiFilterSet, IdFilter, StrictBooleanFilter
 from trials.choices import Language
 
 from ..models import (
@@ -530,7 +530,7 @@ class ScreeningFilter(PatientRecordFilter):
 
 
 class ConsentFilter(PatientRecordFilter):
-    active = filters.BooleanFilter(field_name="withdrawn_on", lookup_expr="isnull", label="Active")
+    active = StrictBooleanFilter(field_name="withdrawn_on", lookup_expr="isnull", label="Active")
     consented_after = filters.DateFilter(
         field_name="consented_at", lookup_expr="date__gte", label="Consented on or after"
     )
@@ -565,7 +565,7 @@ class VisitFilter(PatientRecordFilter):
     status = filters.ChoiceFilter(choices=Visit.Status.choices)
     scheduled_after, scheduled_before = date_range("scheduled_date", "Scheduled date")
     visit_after, visit_before = date_range("actual_date", "Visit date")
-    submitted = filters.BooleanFilter(
+    submitted = StrictBooleanFilter(
         field_name="submitted_at", lookup_expr="isnull", exclude=True, label="Submitted"
     )
     definition = filters.CharFilter(field_name="definition__code", label="Visit code, e.g. W12")

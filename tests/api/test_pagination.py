@@ -1,6 +1,6 @@
 """Keyset (cursor) pagination of the large lists and the bounded count of page-number lists:
 a client that follows ``next`` (or ``previous``) sees every row exactly once, in the
-list's order, whatever the ordering and NULLs; a forged cursor is a 400."""
+list's order, whatever the ordering and NULLs; a forged cursor is a 404."""
 
 from __future__ import annotations
 
@@ -105,10 +105,12 @@ def _cursor(payload: Any) -> str:
         _cursor(["2026-03-02", 1]),
     ],
 )
-def test_a_forged_cursor_is_a_400_naming_it(api_for, coordinator_site_a, visits, cursor):
+def test_a_forged_cursor_is_a_404_naming_it(api_for, coordinator_site_a, visits, cursor):
+    """Like a page number past the end: a well-formed request for a page that is not
+    there (the schema can only say "a string")."""
     response = api_for(coordinator_site_a).get("/api/v1/visits/", {"cursor": cursor})
-    assert response.status_code == 400
-    assert list(response.json()) == ["cursor"]
+    assert response.status_code == 404
+    assert set(response.json()) == {"detail", "cursor"}
 
 
 def test_a_cursor_of_another_sites_row_shows_nothing_of_that_site(
@@ -158,3 +160,95 @@ def test_record_lists_neither_read_nor_decrypt_the_patients_identity(
     assert '"patients_visit"' in sql
     for column in ("full_name", "id_document_number", "phone", "email"):
         assert f'"patients_patient"."{column}"' not in sql, column
+
+
+@pytest.mark.parametrize("url", ["/api/v1/visits/", "/api/v1/patients/"])
+@pytest.mark.parametrize("page_size", ["abc", "0", "-3", "2.5", ""])
+def test_a_page_size_that_is_not_a_whole_number_from_1_is_a_400_naming_it(
+    api_for, coordinator_site_a, visits, url, page_size
+):
+    response = api_for(coordinator_site_a).get(url, {"page_size": page_size})
+    assert response.status_code == 400
+    assert list(response.json()) == ["page_size"]
+
+
+def test_a_page_size_above_the_maximum_sends_the_maximum(api_for, coordinator_site_a, visits):
+    response = api_for(coordinator_site_a).get("/api/v1/visits/", {"page_size": "100000"})
+    assert response.status_code == 200 and len(response.json()["results"]) == len(visits)
+
+
+def test_an_empty_page_number_is_a_400_naming_it(api_for, coordinator_site_a, patient_a):
+    response = api_for(coordinator_site_a).get("/api/v1/patients/", {"page": ""})
+    assert response.status_code == 400 and list(response.json()) == ["page"]
+    assert api_for(coordinator_site_a).get("/api/v1/patients/", {"page": "1"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/api/v1/lesions/?target=null",
+        "/api/v1/consents/?active=unknown",
+        "/api/v1/visits/?submitted=maybe",
+        "/api/v1/consent-versions/?requires_reconsent=8.3e307",
+    ],
+)
+def test_a_boolean_filter_takes_true_or_false_only(api_for, coordinator_site_a, query):
+    """Anything else was silently "no filter": the whole list, as if it had matched."""
+    response = api_for(coordinator_site_a).get(query)
+    name = query.split("?")[1].split("=")[0]
+    assert response.status_code == 400 and list(response.json()) == [name], response.json()
+
+
+def test_a_boolean_filter_filters(api_for, coordinator_site_a, visits):
+    api = api_for(coordinator_site_a)
+    everything = api.get("/api/v1/visits/?page_size=200").json()["results"]
+    submitted = api.get("/api/v1/visits/?submitted=true&page_size=200").json()["results"]
+    not_yet = api.get("/api/v1/visits/?submitted=0&page_size=200").json()["results"]
+    assert len(submitted) + len(not_yet) == len(everything)
+    assert {v["id"] for v in submitted}.isdisjoint({v["id"] for v in not_yet})
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/api/v1/lab-results/?min_grade=",
+        "/api/v1/visits/?trial=",
+        "/api/v1/visits/?status=",
+        "/api/v1/patients/?registered_after=",
+        "/api/v1/lesions/?target=",
+    ],
+)
+def test_an_empty_typed_filter_is_a_400_naming_it(api_for, coordinator_site_a, query):
+    response = api_for(coordinator_site_a).get(query)
+    name = query.split("?")[1].split("=")[0]
+    assert response.status_code == 400 and list(response.json()) == [name], response.json()
+
+
+def test_an_empty_text_filter_does_not_filter(api_for, coordinator_site_a, visits):
+    api = api_for(coordinator_site_a)
+    assert api.get("/api/v1/visits/?site=").json() == api.get("/api/v1/visits/").json()
+
+
+def test_an_empty_choice_that_is_a_stored_value_filters_for_it(
+    api_for, coordinator_site_a, trial, patient_a
+):
+    """``dose_change`` "" means "as planned" (the schema's enum lists it): ``?dose_change=``
+    asks for those exposures, it does not switch the filter off."""
+    from clinical.models import Exposure
+    from tests.api.helpers_api import ready_trial, site_records
+
+    ready_trial(trial)
+    planned = site_records(patient_a, tag="A")["exposures"]
+    changed = Exposure.objects.create(
+        patient=planned.patient,
+        intervention=planned.intervention,
+        kind="administration",
+        start_date=planned.start_date,
+        dose_mg=4,
+        dose_change="reduced",
+    )
+    api = api_for(coordinator_site_a)
+    as_planned = {e["id"] for e in api.get("/api/v1/exposures/?dose_change=").json()["results"]}
+    reduced = {e["id"] for e in api.get("/api/v1/exposures/?dose_change=reduced").json()["results"]}
+    assert planned.pk in as_planned and changed.pk not in as_planned
+    assert reduced == {changed.pk}

@@ -201,7 +201,7 @@ def test_adverse_event_and_scan_forms_flag_everything_in_one_round(
 
     page.goto(f"{live_server.url}/patients/{enrolled.pk}/assessments/new/")
     page.fill("#id_assessment_date", future)
-    page.fill("#id_measurements-0-diameter_mm", "abc")
+    page.fill("#id_measurements-0-diameter_mm", "-4")  # a typed minus: no diameter is negative
     page.click("main button.primary")
     page.wait_for_selector("#error-summary")
     summary = page.inner_text("#error-summary")

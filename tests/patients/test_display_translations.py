@@ -19,12 +19,17 @@ def test_stratum_key_reads_as_factor_names_and_levels():
 
 
 def test_history_shows_system_reasons_in_the_readers_language(client, patient_a, monitor):
-    patient_a.history.all().update(history_change_reason="Registration")
+    # the audit trail is write-once (PostgreSQL): new changes carry the reasons
+    patient_a.phone = "13900000001"
+    patient_a._change_reason = "Registration"
+    patient_a.save()
     client.force_login(monitor)
     client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
     html = client.get(reverse("audit:history", args=["patients.patient", patient_a.pk])).content
     html = html.decode()
     assert "患者登记" in html and ">Registration<" not in html
-    patient_a.history.all().update(history_change_reason="Typo in the phone number")
+    patient_a.phone = "13900000002"
+    patient_a._change_reason = "Typo in the phone number"
+    patient_a.save()
     html = client.get(reverse("audit:history", args=["patients.patient", patient_a.pk])).content
     assert "Typo in the phone number" in html.decode()  # a person's reason is kept as written
