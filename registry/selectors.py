@@ -6,13 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
+from domain.disclosure import shown_or_hidden, suppress
 from domain.outcomes import Outcomes, outcomes
 
 from .identity import pseudonym_from_hash
 from .models import (
+    Category,
     FollowUp,
     GenomicTest,
     ImagingStudy,
@@ -263,18 +266,35 @@ def registry_record_for_trial_patient(trial_patient: Any, user: Any) -> Registry
     )
 
 
-def network_aggregates() -> dict[str, Any]:
-    """Counts across the network, no rows: for the network researcher role."""
+def network_aggregates(threshold: int | None = None) -> dict[str, Any]:
+    """Counts across the network, no rows, for the network researcher role, under the
+    same disclosure control as the cohort builder (``domain.disclosure``): counts from 1
+    to ``threshold - 1`` are hidden, with secondary suppression inside each table so no
+    hidden cell can be recovered from its total."""
+    limit = threshold or int(getattr(settings, "RESEARCH_SMALL_CELL_THRESHOLD", 5))
+    labels = dict(Category.choices)
     by_category = dict(
         Tumour.objects.values_list("category").annotate(n=Count("id")).order_by("category")
     )
-    by_center = list(
-        RegistryPatient.objects.values("site__code").annotate(n=Count("id")).order_by("site__code")
-    )
+    by_center = {
+        row["site__code"]: row["n"]
+        for row in RegistryPatient.objects.values("site__code")
+        .annotate(n=Count("id"))
+        .order_by("site__code")
+    }
+    patients = sum(by_center.values())
+    tumours = suppress(by_category, sum(by_category.values()), limit)
+    centers = suppress(by_center, patients, limit)
     return {
-        "patients": RegistryPatient.objects.count(),
-        "tumours_by_category": by_category,
-        "patients_by_center": {row["site__code"]: row["n"] for row in by_center},
-        "pathology_reports": PathologyReport.objects.count(),
-        "deaths": FollowUp.objects.filter(vital_status=FollowUp.VitalStatus.DEAD).count(),
+        "threshold": limit,
+        "patients": centers.total.display,
+        "tumours": tumours.total.display,
+        "tumours_by_category": [
+            (str(labels.get(c.key, c.key)), c.display, c.suppressed) for c in tumours.cells
+        ],
+        "patients_by_center": [(c.key, c.display, c.suppressed) for c in centers.cells],
+        "pathology_reports": shown_or_hidden(PathologyReport.objects.count(), limit),
+        "deaths": shown_or_hidden(
+            FollowUp.objects.filter(vital_status=FollowUp.VitalStatus.DEAD).count(), limit
+        ),
     }

@@ -21,6 +21,7 @@ from typing import Any
 from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from domain.disclosure import shown_or_hidden
 from domain.outcomes import outcomes
 from domain.statistics import kaplan_meier, logrank
 from domain.survival import cox_hazard_ratio
@@ -36,8 +37,6 @@ from registry.models import (
     Tumour,
     Variant,
 )
-
-from .disclosure import shown_or_hidden
 
 ANCHORS = ("diagnosis", "treatment", "test")
 ENDPOINTS = ("os", "rfs", "pfs")

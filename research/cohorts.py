@@ -27,13 +27,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from domain.disclosure import Table, suppress
 from registry.models import RegistryPatient
 from sites.models import Site
 from sites.roles import Perm
 from sites.scoping import has_perm, scope_for
 
 from . import criteria as engine
-from .disclosure import Table, suppress
 from .models import Cohort, CohortQuery
 
 

@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from domain.disclosure import suppress
 from domain.eligibility import Verdict, screen
 from patients.models import Patient
 from patients.selectors_screening import as_domain, criteria_in_effect
@@ -40,7 +41,6 @@ from sites.models import Site
 from sites.scoping import scope_for
 
 from . import cohorts as svc
-from .disclosure import suppress
 from .models import CohortQuery
 
 OUTCOMES = ("met", "unknown", "excluded")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from research.disclosure import suppress
+from domain.disclosure import suppress
 
 
 def recoverable(table, counts: dict[str, int]) -> list[str]:

@@ -84,3 +84,36 @@ def test_another_users_private_cohort_is_a_404(client, researcher, researcher_2)
     client.force_login(researcher_2)
     for url in ("", "edit/", "analysis/"):
         assert client.get(f"/research/cohorts/{cohort.pk}/{url}").status_code == 404
+
+
+def test_network_figures_are_under_disclosure_control(client, network, researcher):
+    """``/registry/aggregates/`` shows the same suppressed counts as the cohort builder."""
+    client.force_login(researcher)
+    page = client.get("/registry/aggregates/").content.decode()
+    for code, n in (("CA", 7), ("CB", 7), ("CC", 6)):
+        assert f"<td>{code}</td><td>{n}</td>" in page, code
+    assert "<th>20</th>" in page  # 20 registry records over the three centers
+
+
+def test_a_small_center_is_hidden_with_its_complement(
+    client, researcher, center_a, center_b, abstractor_a, abstractor_b
+):
+    from .conftest import make_patient
+
+    for i in range(6):
+        make_patient(center_a, abstractor_a, i)
+    for i in range(2):
+        make_patient(center_b, abstractor_b, 10 + i)
+    client.force_login(researcher)
+    page = client.get("/registry/aggregates/").content.decode()
+    # CB has 2 (hidden); CA's 6 would give it back from the total of 8, so CA is hidden too
+    assert '<td>CB</td><td class="muted">&lt; 5</td>' in page
+    assert '<td>CA</td><td class="muted">*</td>' in page
+    assert "<td>2</td>" not in page and "<td>6</td>" not in page
+
+
+def test_network_figures_explain_the_suppression_in_chinese(client, network, researcher):
+    client.force_login(researcher)
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    page = client.get("/registry/aggregates/").content.decode()
+    assert "1 至 5 − 1 的计数显示为" in page and "肝内胆管癌" in page
