@@ -119,3 +119,62 @@ def test_concurrent_history_writes_keep_one_chain(trial_site_a, coordinator_site
     report = guard.verify(connection)
     assert report.broken is None
     assert report.rows["patients_historicalpatient"] == 16
+
+
+def test_a_migration_adding_a_column_keeps_earlier_rows_verifiable(patient_a, coordinator_site_a):
+    """Adding a field to an audited model gives every old history row a value it was not
+    hashed with; the chain hashes the columns registered for each row's position."""
+    table = "patients_historicalpatient"
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending trigger events
+        # what AddField(default=False) does to the history table
+        cursor.execute(f"ALTER TABLE {table} ADD COLUMN extra_flag boolean NOT NULL DEFAULT false")
+        guard.install(connection)  # what post_migrate does after the migration
+        segments = guard.column_segments(cursor, table)
+    assert len(segments) >= 2 and "extra_flag" in segments[-1][1]
+    assert "extra_flag" not in segments[-2][1]
+    assert guard.verify(connection).broken is None  # the old rows still verify
+    patient_update(
+        patient=patient_a, acting_user=coordinator_site_a, reason="Typo", phone="13900000009"
+    )
+    assert guard.verify(connection).broken is None  # and the new one, over the new columns
+    newest = patient_a.history.order_by("-history_id").first()
+    with connection.cursor() as cursor:  # the new column is hashed for the new rows
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER audit_write_once")
+        cursor.execute(
+            f"UPDATE {table} SET extra_flag = true WHERE history_id = %s", [newest.history_id]
+        )
+        cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER audit_write_once")
+    broken = guard.verify(connection).broken
+    assert broken is not None and broken.history_id == newest.history_id
+
+
+def test_a_dropped_column_is_named_not_called_tampering(patient_a, coordinator_site_a):
+    table = "patients_historicalpatient"
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(f"ALTER TABLE {table} ADD COLUMN note_tmp text")
+        guard.install(connection)
+    patient_update(
+        patient=patient_a, acting_user=coordinator_site_a, reason="Typo", phone="13900000008"
+    )
+    written = patient_a.history.order_by("-history_id").first()
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(f"ALTER TABLE {table} DROP COLUMN note_tmp")
+    broken = guard.verify(connection).broken
+    assert broken is not None and broken.history_id == written.history_id
+    assert "note_tmp" in broken.problem and "dropped" in broken.problem
+
+
+def test_the_column_register_is_write_once(db):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {guard.SCHEMA_TABLE}")
+        assert cursor.fetchone()[0] > 20  # one entry per history table at least
+    with (
+        pytest.raises(DatabaseError, match="write-once"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(f"DELETE FROM {guard.SCHEMA_TABLE}")
