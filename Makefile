@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run serve test worker lint format bench bench-registry messages clean lock lock-upgrade backup restore
+.PHONY: install run serve test worker lint format bench bench-registry gallery messages clean lock lock-upgrade backup restore
 
 # The environment is exactly requirements.lock (versions and hashes, see README
 # "Reproducible installs"); the project itself is installed on top without dependencies.
@@ -77,6 +77,13 @@ bench: install
 BENCH_REGISTRY_PATIENTS ?= 500000
 bench-registry: install
 	$(BIN)/python bench/bench_registry.py --patients $(BENCH_REGISTRY_PATIENTS)
+
+# The screenshot gallery (docs/GALLERY.md, docs/gallery/): the browser walk of every main
+# page of the demo, photographed in both languages at 390 px and desktop width.
+gallery: install
+	rm -rf docs/gallery
+	GALLERY_DIR=docs/gallery $(BIN)/python -m pytest -q -p no:cacheprovider -p no:xdist \
+		tests/browser/test_ux.py -k demo_pages_as_every_role
 
 messages: install
 	DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=tests --ignore=monitoring --ignore=recruiting --ignore=clinical --ignore=registry --ignore=research

@@ -37,6 +37,9 @@ OWASP_PBKDF2_SHA256 = 600_000
 
 def setup_django(url: str) -> None:
     os.environ["DATABASE_URL"] = url
+    # as the other benchmarks: development keys, no HTTPS redirect (the hasher is the
+    # configured one either way: TESTING changes no password setting)
+    os.environ.setdefault("TESTING", "1")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.pop("REDIS_URL", None)
@@ -90,6 +93,7 @@ def main() -> int:
         print(f"hasher: {hasher.algorithm}, iterations {getattr(hasher, 'iterations', '-')}")
         print(f"cores: {os.cpu_count()}")
         settings.AXES_FAILURE_LIMIT = 10_000
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # the test client
         client = Client()
 
         def login() -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext
 
 from domain.eligibility import (
     FIELD_CATALOGUE,
@@ -260,7 +261,7 @@ class ScreeningForm(forms.Form):
             sections.setdefault(_GROUP_OF.get(name, "other"), []).append(self[name])
         titles = [(key, str(title)) for key, title, _names in GROUPS]
         titles.append(("other", _("Other")))
-        groups = [FieldGroup("date", _("Screening"), [self["screening_date"]])]
+        groups = [FieldGroup("date", pgettext("section", "Screening"), [self["screening_date"]])]
         groups += [
             FieldGroup(key, title, sections[key]) for key, title in titles if key in sections
         ]

@@ -90,6 +90,18 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _english_unless_a_test_says_otherwise() -> Any:
+    """Each test starts in English: a request through LocaleMiddleware (a Chinese page in
+    an earlier test on the same worker) leaves its language active in the thread, and
+    service messages would then come out in Chinese."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -33,3 +33,11 @@ def test_history_shows_system_reasons_in_the_readers_language(client, patient_a,
     patient_a.save()
     html = client.get(reverse("audit:history", args=["patients.patient", patient_a.pk])).content
     assert "Typo in the phone number" in html.decode()  # a person's reason is kept as written
+
+
+def test_screening_section_is_named_as_a_step_not_a_status(client, patient_a, coordinator_site_a):
+    """The patient page's section is "筛选" (screening, the step); "筛选中" is the status."""
+    client.force_login(coordinator_site_a)
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    html = client.get(reverse("patients:detail", args=[patient_a.pk])).content.decode()
+    assert "<h2>筛选</h2>" in html and "<h2>筛选中</h2>" not in html
