@@ -302,7 +302,7 @@ def write_gallery_index(folder: Path, shots: dict[str, dict[str, Any]]) -> None:
         "|---|---|---|---|---|---|",
     ]
     base = os.path.relpath(folder, folder.parent)
-    for name, shot in sorted(shots.items()):
+    for _name, shot in sorted(shots.items()):
         cells = [
             f"[![]({base}/{f})]({base}/{f})"
             for language in ("en", "zh-hans")
