@@ -57,6 +57,30 @@ SITES = [
     ("SZ01", "Shenzhen Bay Hepatobiliary Hospital", "Shenzhen", "Asia/Shanghai", [0, 2]),
 ]
 
+#: the sites' names in Chinese (``Site.name_local``), shown to readers in Chinese
+SITE_NAMES_ZH = {
+    "SH01": "上海肝胆中心（牵头单位）",
+    "BJ01": "北京肝胆医院",
+    "GZ01": "广州肝胆研究所",
+    "HZ01": "杭州消化肿瘤医院",
+    "CD01": "成都华西肝脏中心",
+    "WH01": "武汉同济肝胆病区",
+    "NJ01": "南京鼓楼肝病门诊",
+    "XA01": "西安西北肝胆医院",
+    "TJ01": "天津肿瘤肝胆中心",
+    "SY01": "沈阳东北肝病研究所",
+    "CS01": "长沙湘雅肝胆病区",
+    "CQ01": "重庆西南肝胆医院",
+    "JN01": "济南山东肝病中心",
+    "ZZ01": "郑州中原肿瘤医院",
+    "KM01": "昆明云南肝胆医院",
+    "HB01": "哈尔滨北方肝病医院",
+    "FZ01": "福州孟超肝胆中心",
+    "XM01": "厦门国际肝病门诊",
+    "UR01": "乌鲁木齐新疆肝胆中心",
+    "SZ01": "深圳湾肝胆医院",
+}
+
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = [
     "伟",
@@ -168,7 +192,10 @@ class DemoBuilder:
                     "a PD-1 inhibitor for advanced intrahepatic cholangiocarcinoma: a "
                     "randomized, open-label, multi-center phase 2 trial"
                 ),
+                title_zh="冷冻消融联合仑伐替尼及PD-1抑制剂对比仑伐替尼及PD-1抑制剂治疗晚期肝内胆管癌："
+                "随机、开放标签、多中心II期试验",
                 short_title="Cryoablation + targeted + immunotherapy in advanced iCCA",
+                short_title_zh="晚期肝内胆管癌冷冻消融+靶向+免疫治疗",
                 chictr_id="ChiCTR2600012345",
                 phase=Trial.Phase.PHASE2,
                 design=Trial.Design.RANDOMIZED,
@@ -185,33 +212,61 @@ class DemoBuilder:
         a, _ = Arm.objects.get_or_create(
             trial=trial,
             code="A",
-            defaults={"name": "Cryoablation + lenvatinib + toripalimab", "allocation_ratio": 1},
+            defaults={
+                "name": "Cryoablation + lenvatinib + toripalimab",
+                "name_zh": "冷冻消融 + 仑伐替尼 + 特瑞普利单抗",
+                "allocation_ratio": 1,
+            },
         )
         b, _ = Arm.objects.get_or_create(
             trial=trial,
             code="B",
             defaults={
                 "name": "Lenvatinib + toripalimab",
+                "name_zh": "仑伐替尼 + 特瑞普利单抗",
                 "allocation_ratio": 1,
                 "is_control": True,
             },
         )
-        for kind, name, dose, route, schedule, arms in [
+        for kind, name, name_zh, dose, route, schedule, arms in [
             (
                 "procedure",
                 "Percutaneous cryoablation",
+                "经皮冷冻消融",
                 "Argon-helium, 2 freeze-thaw cycles",
                 "CT-guided percutaneous",
                 "Day 1; repeat for residual disease",
                 [a],
             ),
-            ("drug", "Lenvatinib", "8 mg (<60 kg) / 12 mg (>=60 kg)", "oral", "once daily", [a, b]),
-            ("biological", "Toripalimab (anti-PD-1)", "240 mg", "IV", "every 3 weeks", [a, b]),
+            (
+                "drug",
+                "Lenvatinib",
+                "仑伐替尼",
+                "8 mg (<60 kg) / 12 mg (>=60 kg)",
+                "oral",
+                "once daily",
+                [a, b],
+            ),
+            (
+                "biological",
+                "Toripalimab (anti-PD-1)",
+                "特瑞普利单抗（抗PD-1）",
+                "240 mg",
+                "IV",
+                "every 3 weeks",
+                [a, b],
+            ),
         ]:
             iv, created = Intervention.objects.get_or_create(
                 trial=trial,
                 name=name,
-                defaults={"kind": kind, "dose": dose, "route": route, "schedule": schedule},
+                defaults={
+                    "kind": kind,
+                    "name_zh": name_zh,
+                    "dose": dose,
+                    "route": route,
+                    "schedule": schedule,
+                },
             )
             if created:
                 iv.arms.set(arms)
@@ -242,6 +297,7 @@ class DemoBuilder:
                 code=code,
                 defaults={
                     "name": name,
+                    "name_local": SITE_NAMES_ZH.get(code, ""),
                     "city": city,
                     "country": "CN",
                     "time_zone": tz,
@@ -308,7 +364,7 @@ class DemoBuilder:
                     birth_date=birth,
                     phone=f"13{rng.randint(100000000, 999999999)}",
                     insurance_provider=rng.choice(
-                        ["Urban employee basic medical insurance", "Private insurer", ""]
+                        ["城镇职工基本医疗保险", "城乡居民基本医疗保险", "商业保险", ""]
                     ),
                     insurance_covers_trial=rng.choice(["yes", "no", "unknown"]),
                     trial_injury_insurance=True,
@@ -374,24 +430,36 @@ class DemoBuilder:
             )
         schedule = (
             [
-                ("D0", "Day 0: first treatment", 0, 0, 2, False),
-                ("W3", "Week 3: cycle 2", 21, 3, 3, False),
-                ("W6", "Week 6: imaging", 42, 7, 7, True),
-                ("W9", "Week 9: cycle 4", 63, 3, 3, False),
-                ("W12", "Week 12: imaging", 84, 7, 7, True),
+                ("D0", "Day 0: first treatment", "第0天：首次治疗", 0, 0, 2, False),
+                ("W3", "Week 3: cycle 2", "第3周：第2周期", 21, 3, 3, False),
+                ("W6", "Week 6: imaging", "第6周：影像评估", 42, 7, 7, True),
+                ("W9", "Week 9: cycle 4", "第9周：第4周期", 63, 3, 3, False),
+                ("W12", "Week 12: imaging", "第12周：影像评估", 84, 7, 7, True),
             ]
-            + [(f"W{w}", f"Week {w}: imaging", 7 * w, 7, 7, True) for w in range(18, 54, 6)]
             + [
-                (f"M{m}", f"Month {m}: survival follow-up", int(m * 30.44), 14, 14, False)
+                (f"W{w}", f"Week {w}: imaging", f"第{w}周：影像评估", 7 * w, 7, 7, True)
+                for w in range(18, 54, 6)
+            ]
+            + [
+                (
+                    f"M{m}",
+                    f"Month {m}: survival follow-up",
+                    f"第{m}个月：生存随访",
+                    int(m * 30.44),
+                    14,
+                    14,
+                    False,
+                )
                 for m in (15, 18, 21, 24)
             ]
         )
-        for order, (code, name, day, before, after, imaging) in enumerate(schedule):
+        for order, (code, name, name_zh, day, before, after, imaging) in enumerate(schedule):
             VisitDefinition.objects.get_or_create(
                 trial=trial,
                 code=code,
                 defaults={
                     "name": name,
+                    "name_zh": name_zh,
                     "day_offset": day,
                     "window_before": before,
                     "window_after": after,

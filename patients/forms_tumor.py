@@ -76,7 +76,7 @@ class _AssessmentForm(forms.Form):
 
 
 def _visit_label(visit: Visit) -> str:
-    name = visit.definition.name if visit.definition_id else _("Unscheduled visit")
+    name = visit.definition.display_name if visit.definition_id else _("Unscheduled visit")
     when = visit.actual_date or visit.scheduled_date
     return f"{name} · {when:%Y-%m-%d}"
 

@@ -159,7 +159,7 @@ class PatientStatusForm(forms.Form):
 
 
 def _visit_label(visit: Visit) -> str:
-    name = visit.definition.name if visit.definition_id else _("Unscheduled visit")
+    name = visit.definition.display_name if visit.definition_id else _("Unscheduled visit")
     return f"{name} · {(visit.actual_date or visit.scheduled_date).isoformat()}"
 
 
@@ -250,7 +250,9 @@ class AdverseEventForm(forms.Form):
         self.fields["other_soc"].choices = [("", "---------"), *ctcae_soc_choices()]
         self.interventions = interventions
         for n, intervention in enumerate(interventions, start=1):
-            name = _("study treatment %(n)s") % {"n": n} if mask_names else intervention.name
+            name = (
+                _("study treatment %(n)s") % {"n": n} if mask_names else intervention.display_name
+            )
             self.fields[causality_field(intervention.pk)] = forms.ChoiceField(
                 label=_("Relatedness to %(name)s") % {"name": name},
                 choices=[("", "---------"), *AdverseEventCausality.Relatedness.choices],

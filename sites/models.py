@@ -13,6 +13,7 @@ from django_countries.fields import CountryField
 
 from audit.history import AuditedHistory
 from trials.validators import validate_code
+from ui.translated import in_reader_language
 
 from .roles import CENTER_ROLES, GLOBAL_ROLES, NETWORK_ROLES, SITE_ROLES, TRIAL_ROLES, Role
 from .scoping import Scope, ScopedQuerySet
@@ -80,7 +81,12 @@ class Site(models.Model):
         verbose_name_plural = _("sites")
 
     def __str__(self) -> str:
-        return f"{self.code} – {self.name}"
+        return f"{self.code} – {self.display_name}"
+
+    @property
+    def display_name(self) -> str:
+        """The local (Chinese) name for a reader in Chinese when given."""
+        return in_reader_language(self.name, self.name_local)
 
     # The site calendar: every "today at the site" and "the date of this moment at the
     # site" (visit windows, "not in the future", consent and registration dates, digests,

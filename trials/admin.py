@@ -75,7 +75,17 @@ class InterventionForm(ReasonForChangeForm):
     # ``change_reason`` when a saved intervention is edited (a plain ModelForm 500ed).
     class Meta:
         model = Intervention
-        fields = ["trial", "arms", "kind", "name", "dose", "route", "schedule", "description"]
+        fields = [
+            "trial",
+            "arms",
+            "kind",
+            "name",
+            "name_zh",
+            "dose",
+            "route",
+            "schedule",
+            "description",
+        ]
 
     def clean(self) -> dict[str, Any]:
         """A blinded trial's interventions are given in every arm (see Trial.clean)."""

@@ -58,7 +58,7 @@ class SetupInline(admin.TabularInline):
 class ArmInline(SetupInline):
     model = Arm
     extra = 2  # a two-arm trial by default
-    fields = ("code", "name", "allocation_ratio", "is_control")
+    fields = ("code", "name", "name_zh", "allocation_ratio", "is_control")
 
 
 class ProtocolVersionInline(SetupInline):
@@ -72,6 +72,7 @@ class VisitDefinitionInline(SetupInline):
     fields = (
         "code",
         "name",
+        "name_zh",
         "anchor",
         "day_offset",
         "window_before",
@@ -96,7 +97,7 @@ class ConsentVersionInline(SetupInline):
 class InterventionInlineForm(forms.ModelForm):
     class Meta:
         model = Intervention
-        fields = ("kind", "name", "arms", "dose", "route", "schedule")
+        fields = ("kind", "name", "name_zh", "arms", "dose", "route", "schedule")
 
     def clean(self) -> dict[str, Any]:
         from access import blinding
@@ -117,7 +118,7 @@ class InterventionInline(SetupInline):
     model = Intervention
     form = InterventionInlineForm
     extra = 2
-    fields = ("kind", "name", "arms", "dose", "route", "schedule")
+    fields = ("kind", "name", "name_zh", "arms", "dose", "route", "schedule")
     verbose_name_plural = _("interventions (after the arms are saved)")
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:

@@ -71,6 +71,7 @@ def trial_header(trial: Trial, *, cutoff: date) -> dict[str, Any]:
             {
                 "code": ts.site.code,
                 "name": ts.site.name,
+                "name_local": ts.site.name_local,
                 "city": ts.site.city,
                 "enrollment_target": ts.enrollment_target,
                 "status": ts.status,

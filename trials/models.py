@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.history import AuditedHistory
 from domain.blinding import arm_specific_interventions
 from sites.scoping import Scope, ScopedQuerySet
+from ui.translated import in_reader_language
 
 from .choices import Language
 from .validators import validate_chictr_id, validate_code, validate_nct_id
@@ -68,7 +69,9 @@ class Trial(models.Model):
         help_text=_("Short code used in subject identifiers, e.g. CRYO-ICC."),
     )
     title = models.CharField(_("title"), max_length=300)
+    title_zh = models.CharField(_("title (Chinese)"), max_length=300, blank=True)
     short_title = models.CharField(_("short title"), max_length=100, blank=True)
+    short_title_zh = models.CharField(_("short title (Chinese)"), max_length=100, blank=True)
     nct_id = models.CharField(
         _("ClinicalTrials.gov id"), max_length=11, blank=True, validators=[validate_nct_id]
     )
@@ -208,7 +211,16 @@ class Trial(models.Model):
         verbose_name_plural = _("trials")
 
     def __str__(self) -> str:
-        return f"{self.protocol_code} – {self.short_title or self.title}"
+        return f"{self.protocol_code} – {self.display_short_title}"
+
+    @property
+    def display_title(self) -> str:
+        """The title in the reader's language (Chinese when given)."""
+        return in_reader_language(self.title, self.title_zh)
+
+    @property
+    def display_short_title(self) -> str:
+        return in_reader_language(self.short_title, self.short_title_zh) or self.display_title
 
     def clean(self) -> None:
         errors = {}
@@ -281,6 +293,7 @@ class Arm(models.Model):
     trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="arms")
     code = models.CharField(_("code"), max_length=20, validators=[validate_code])
     name = models.CharField(_("name"), max_length=200)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
     allocation_ratio = models.PositiveSmallIntegerField(
         _("allocation ratio"), default=1, validators=[MinValueValidator(1), MaxValueValidator(10)]
@@ -299,7 +312,11 @@ class Arm(models.Model):
         verbose_name_plural = _("arms")
 
     def __str__(self) -> str:
-        return f"{self.code}: {self.name}"
+        return f"{self.code}: {self.display_name}"
+
+    @property
+    def display_name(self) -> str:
+        return in_reader_language(self.name, self.name_zh)
 
 
 class Intervention(models.Model):
@@ -312,6 +329,7 @@ class Intervention(models.Model):
     arms = models.ManyToManyField(Arm, related_name="interventions", verbose_name=_("arms"))
     kind = models.CharField(_("type"), max_length=12, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=200)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200, blank=True)
     dose = models.CharField(_("dose"), max_length=200, blank=True)
     route = models.CharField(_("route"), max_length=100, blank=True)
     schedule = models.CharField(_("schedule"), max_length=200, blank=True)
@@ -326,7 +344,11 @@ class Intervention(models.Model):
         verbose_name_plural = _("interventions")
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return in_reader_language(self.name, self.name_zh)
 
 
 class ProtocolVersion(models.Model):
@@ -485,6 +507,7 @@ class VisitDefinition(models.Model):
     trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="visit_definitions")
     code = models.CharField(_("code"), max_length=20, validators=[validate_code])
     name = models.CharField(_("name"), max_length=100)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100, blank=True)
     anchor = models.CharField(
         _("counted from"), max_length=16, choices=Anchor.choices, default=Anchor.ENROLLMENT
     )
@@ -523,7 +546,11 @@ class VisitDefinition(models.Model):
         verbose_name_plural = _("visit definitions")
 
     def __str__(self) -> str:
-        return f"{self.code} – {self.name}"
+        return f"{self.code} – {self.display_name}"
+
+    @property
+    def display_name(self) -> str:
+        return in_reader_language(self.name, self.name_zh)
 
 
 from .consent_documents import ConsentDocument  # noqa: E402 - registered with this app

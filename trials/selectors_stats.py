@@ -41,6 +41,7 @@ from domain import analysis
 from patients.models import ResponseSummary
 from sites.roles import ROLE_PERMS, SITE_ROLES, TRIAL_ROLES, Perm
 from sites.scoping import has_perm, scope_for
+from ui.translated import in_reader_language
 
 from .datacut import trial_header
 from .models import Trial
@@ -273,8 +274,11 @@ def trial_statistics_for(
         "trial_wide": trial_wide,
         "sites": visible if scope is None else list(scope),
         "site_filter": site_code or None,
+        # names in the reader's language (the cached header keeps the English ones)
         "visible_sites": [
-            {"code": s["code"], "name": s["name"]} for s in header["sites"] if s["code"] in visible
+            {"code": s["code"], "name": in_reader_language(s["name"], s.get("name_local", ""))}
+            for s in header["sites"]
+            if s["code"] in visible
         ],
     }
     if not trial_wide:

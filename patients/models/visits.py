@@ -81,7 +81,7 @@ class Visit(models.Model):
         verbose_name_plural = _("visits")
 
     def __str__(self) -> str:
-        name = self.definition.name if self.definition_id else _("Unscheduled visit")
+        name = self.definition.display_name if self.definition_id else _("Unscheduled visit")
         return f"{self.patient} – {name}"
 
     @property

@@ -201,7 +201,7 @@ def _validate(
             if not value:
                 add(
                     causality_field(pk),
-                    _("Assess the relatedness to %(name)s.") % {"name": intervention.name},
+                    _("Assess the relatedness to %(name)s.") % {"name": intervention.display_name},
                 )
             elif value not in AdverseEventCausality.Relatedness.values:
                 add(causality_field(pk), _("Choose a relatedness."))

@@ -68,7 +68,9 @@ def ae_detail(request: HttpRequest, pk: int) -> HttpResponse:
         event.causality.select_related("intervention").order_by("intervention__name", "pk")
     )
     for n, row in enumerate(causality, start=1):
-        row.label = _("Study treatment %(n)s") % {"n": n} if masked else row.intervention.name
+        row.label = (
+            _("Study treatment %(n)s") % {"n": n} if masked else row.intervention.display_name
+        )
     return render(
         request,
         "patients/ae_detail.html",

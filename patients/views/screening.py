@@ -203,7 +203,7 @@ def _csv(log: sel.ScreeningLog, filters: dict[str, Any]) -> HttpResponse:
         writer.writerow(
             [
                 ts.trial.protocol_code,
-                f"{ts.site.code} – {ts.site.name}",
+                f"{ts.site.code} – {ts.site.display_name}",
                 *(row.counts[key] for key, _label in _CSV_COLUMNS),
             ]
         )
