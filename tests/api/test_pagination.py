@@ -252,3 +252,11 @@ def test_an_empty_choice_that_is_a_stored_value_filters_for_it(
     reduced = {e["id"] for e in api.get("/api/v1/exposures/?dose_change=reduced").json()["results"]}
     assert planned.pk in as_planned and changed.pk not in as_planned
     assert reduced == {changed.pk}
+
+
+def test_pagination_errors_speak_the_callers_language(api_for, coordinator_site_a, visits):
+    response = api_for(coordinator_site_a).get(
+        "/api/v1/visits/", {"page_size": "abc"}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert response.status_code == 400
+    assert response.json()["page_size"] == ["每页行数：至少为 1 的整数。"]

@@ -69,6 +69,30 @@ def imported(client, center_a, abstractor_a):
     return client
 
 
+def dry_run_then_import_then_nothing(client, domain, bad, expected, good, model) -> None:
+    """The bad file is refused with each (row, field) named and nothing written; the
+    good one imports two rows; importing it again changes nothing (no new history)."""
+    refused = upload(client, domain, bad)
+    refused.refresh_from_db()
+    assert refused.status == ImportJob.Status.FAILED
+    found = {(p["row"], p["field"]) for p in refused.problems}
+    assert expected <= found, refused.problems
+    assert all(p["problem"] for p in refused.problems)
+    assert not model.objects.exists()
+
+    done = run(client, domain, good)
+    assert done.status == ImportJob.Status.DONE, done.problems
+    assert (done.created_count, done.updated_count) == (2, 0)
+    assert model.objects.count() == 2
+    history = sum(o.history.count() for o in model.objects.all())
+
+    again = run(client, domain, good)
+    assert again.status == ImportJob.Status.DONE
+    assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 0, 2)
+    assert model.objects.count() == 2
+    assert sum(o.history.count() for o in model.objects.all()) == history
+
+
 @pytest.mark.parametrize(
     ("domain", "bad", "expected", "good", "model"),
     [
@@ -104,26 +128,7 @@ def imported(client, center_a, abstractor_a):
 def test_domain_import_dry_run_then_import_then_nothing(
     imported, domain, bad, expected, good, model
 ):
-    client = imported
-    refused = upload(client, domain, bad)
-    refused.refresh_from_db()
-    assert refused.status == ImportJob.Status.FAILED
-    found = {(p["row"], p["field"]) for p in refused.problems}
-    assert expected <= found, refused.problems
-    assert all(p["problem"] for p in refused.problems)
-    assert not model.objects.exists()
-
-    done = run(client, domain, good)
-    assert done.status == ImportJob.Status.DONE, done.problems
-    assert (done.created_count, done.updated_count) == (2, 0)
-    assert model.objects.count() == 2
-    history = sum(o.history.count() for o in model.objects.all())
-
-    again = run(client, domain, good)
-    assert again.status == ImportJob.Status.DONE
-    assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 0, 2)
-    assert model.objects.count() == 2
-    assert sum(o.history.count() for o in model.objects.all()) == history
+    dry_run_then_import_then_nothing(imported, domain, bad, expected, good, model)
 
 
 def test_pathology_import_reads_ihc_markers(imported):
@@ -231,23 +236,7 @@ def tested(imported):
     ],
 )
 def test_result_import_dry_run_then_import_then_nothing(tested, domain, bad, expected, good, model):
-    client = tested
-    refused = upload(client, domain, bad)
-    refused.refresh_from_db()
-    assert refused.status == ImportJob.Status.FAILED
-    found = {(p["row"], p["field"]) for p in refused.problems}
-    assert expected <= found, refused.problems
-    assert not model.objects.exists()
-
-    done = run(client, domain, good)
-    assert done.status == ImportJob.Status.DONE, done.problems
-    assert (done.created_count, done.updated_count) == (2, 0)
-    history = sum(o.history.count() for o in model.objects.all())
-
-    again = run(client, domain, good)
-    assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 0, 2)
-    assert model.objects.count() == 2
-    assert sum(o.history.count() for o in model.objects.all()) == history
+    dry_run_then_import_then_nothing(tested, domain, bad, expected, good, model)
 
 
 def test_a_changed_result_is_updated_with_the_reimport_reason(tested):
