@@ -25,7 +25,7 @@ def queries_for(user: Any, filters: dict[str, Any] | None = None) -> QuerySet[Da
     """Visible queries, filtered by site, status, age (days open), form and raiser."""
     filters = filters or {}
     qs = DataQuery.objects.visible_to(user).select_related(
-        "trial_site__site", "patient", "content_type", "trial"
+        "trial_site__site", "patient", "content_type", "trial", "edit_check"
     )
     if filters.get("trial_site"):
         qs = qs.filter(trial_site_id=filters["trial_site"])

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from domain import csv_safety
 from domain.analysis import BOR_ORDER, DAYS_PER_MONTH
 from domain.statistics import format_p_value
+from ui import engine_text
 
 CHARTS = ("enrollment", "rates", "waterfall", "swimmer", "km-pfs", "km-os")
 
@@ -135,7 +136,7 @@ def rates_table(stats: dict[str, Any]) -> Table:
                 _pct(dcr["estimate"]),
                 _pct(dcr["ci_lower"]),
                 _pct(dcr["ci_upper"]),
-                orr["method"],
+                engine_text.translate(orr["method"]),
             ]
         )
     return Table(

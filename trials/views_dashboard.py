@@ -20,6 +20,7 @@ from django.views.decorators.gzip import gzip_page
 from domain.analysis import BOR_ORDER
 from sites.mixins import get_visible_or_404, require_perm
 from sites.roles import Perm
+from ui import engine_text
 
 from . import dashboard_details as details
 from . import dashboard_tables as tables
@@ -95,9 +96,16 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         "computed_at": parse_datetime(stats["computed_at"]),
         "sections": sections,
         "row_limit": ROW_LIMIT,
-        "rates_method": f"{overall['rates']['method']}. {_('Denominator')}: "
-        f"{overall['rates']['denominator']}.",
-        "km_method": f"{overall['pfs']['method']}; {overall['pfs']['median_method']}.",
+        "rates_method": _("%(method)s. Denominator: %(denominator)s.")
+        % {
+            "method": engine_text.translate(overall["rates"]["method"]),
+            "denominator": engine_text.translate(overall["rates"]["denominator"]),
+        },
+        "km_method": _("%(km)s; %(median)s.")
+        % {
+            "km": engine_text.translate(overall["pfs"]["method"]),
+            "median": engine_text.translate(overall["pfs"]["median_method"]),
+        },
         "dor_summary": tables.dor_summary(stats),
         "km_sections": [
             (

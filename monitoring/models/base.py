@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from sites.scoping import ScopedQuerySet
@@ -41,6 +42,22 @@ class TargetedRecord(models.Model):
 
     class Meta:
         abstract = True
+
+    @property
+    def display_record_label(self) -> str:
+        """The record named in the reader's language: ``record_label`` was written in the
+        language of whoever (or whichever job) raised the row; its form name is rebuilt
+        now, and the record's own description is kept as it was then."""
+        model = ContentType.objects.get_for_id(self.content_type_id).model_class()
+        label = self.record_label or ""
+        if model is None or " · " not in label:
+            return label
+        subject = label.split(" · ", 1)[0]
+        name = capfirst(str(model._meta.verbose_name))
+        marker = f" #{self.object_id} · "
+        if marker in label:
+            return f"{subject} · {name}{marker}{label.split(marker, 1)[1]}"
+        return f"{subject} · {name}"
 
     @property
     def form_name(self) -> Any:

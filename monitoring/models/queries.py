@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from audit.history import AuditedHistory
+from ui.eligibility_text import translate_reason
 
 from .base import MonitoringQuerySet, TargetedRecord, user_fk
 
@@ -72,6 +73,22 @@ class DataQuery(TargetedRecord):
         return f"Q-{self.pk}: {self.record_label}"
 
     @property
+    def display_text(self) -> str:
+        """The question in the reader's language. An edit check's query was written as
+        "CODE: message (reason)" in the language active when the check ran (often a
+        background job's English); it is rebuilt from the check's message in the reader's
+        language and the engine's reason, translated (``ui.eligibility_text``)."""
+        check = self.edit_check if self.origin == self.Origin.EDIT_CHECK else None
+        if check is None:
+            return self.text
+        for message in (check.message, check.message_zh):
+            prefix = f"{check.code}: {message} ("
+            if message and self.text.startswith(prefix) and self.text.endswith(")"):
+                reason = self.text[len(prefix) : -1]
+                return f"{check.code}: {check.text()} ({translate_reason(reason)})"
+        return self.text
+
+    @property
     def is_unresolved(self) -> bool:
         return self.status in self.UNRESOLVED
 
@@ -110,3 +127,15 @@ class QueryMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} ({self.author_username})"
+
+    @property
+    def display_text(self) -> str:
+        """What the edit check wrote (the raising question, the reason it now passes) in
+        the reader's language; people's messages as they wrote them."""
+        if self.author_id is not None or self.query.origin != DataQuery.Origin.EDIT_CHECK:
+            return self.text
+        if self.action == self.Action.RAISE:
+            return self.query.display_text
+        if self.action == self.Action.AUTO_CLOSE:
+            return translate_reason(self.text) or ""
+        return self.text

@@ -171,3 +171,31 @@ def test_a_not_done_answer_also_closes_it_and_the_trial_run_raises_it(
     )
     query.refresh_from_db()
     assert query.status == DataQuery.Status.CLOSED
+
+
+def test_an_automatic_query_reads_in_the_readers_language(
+    enrolled_a, coordinator_site_a, trial, monkeypatch, monitor, client
+):
+    """The sweep runs as a background job in English; a monitor reading in Chinese gets
+    the form name, the check's message and the engine's reason in Chinese (issue #18)."""
+    from django.utils import translation
+
+    w3 = submit_w3(enrolled_a, coordinator_site_a)
+    check = missing_forms_check(trial)
+    day = on_day(monkeypatch, w3.window_end + datetime.timedelta(days=1))
+    with translation.override("en"):
+        sweep_missing_forms(today=day)
+    query = DataQuery.objects.get(edit_check=check)
+    assert query.text.startswith(f"EC-VISIT-FORMS: {check.message}")  # stored as raised
+    assert "Visit" in query.record_label
+
+    client.force_login(monitor)
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    page = client.get(reverse("monitoring:query", args=[query.pk])).content.decode()
+    assert check.message_zh in page and check.message not in page
+    assert f"{enrolled_a.subject_id} · 访视 #{w3.pk}" in page
+    listing = client.get(reverse("monitoring:queries")).content.decode()
+    assert check.message_zh[:20] in listing
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get(reverse("monitoring:query", args=[query.pk])).content.decode()
+    assert check.message in page and query.record_label in page

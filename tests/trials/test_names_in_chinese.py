@@ -5,6 +5,7 @@ English-only name of the demo."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -93,3 +94,38 @@ def test_a_name_without_chinese_falls_back_to_english(demo):
         assert str(arm) == f"{arm.code}: 甲组"
     with translation.override("en"):
         assert str(arm) == f"{arm.code}: {arm.name}"
+
+
+ENGINE_ENGLISH = (
+    "Clopper-Pearson exact",
+    "else enrollment date",
+    "censored at the last",
+    "Efron ties",
+    "Kaplan-Meier estimator",
+    "hybrid score interval",
+    "smallest time with",
+    "Denominator:",
+)
+
+
+def test_the_dashboard_states_its_methods_in_chinese(client, demo):
+    """Method statements and definitions come from the English engines; a reader in
+    Chinese gets every one of them in Chinese (issue #18, "method text")."""
+    html = read(client, "lead", "zh-hans", [f"/trials/{demo.pk}/dashboard/"])
+    methods = re.findall(r'class="method small">(.*?)</(?:p|span)>', html, re.S)
+    facts = re.search(r'id="dashboard-facts">(.*?)</section>', html, re.S).group(1)
+    definitions = re.findall(r"<dd>(.*?)</dd>", facts, re.S)
+    assert len(methods) >= 5 and len(definitions) >= 5
+    # a sentence (two English words in a row) without any Chinese; codes, dates and
+    # method names such as "RECIST1.1" or "log-log" are the same in both languages
+    english = [
+        m
+        for m in methods + definitions
+        if re.search(r"[a-z]{3,} [a-z]{3,}", m) and not re.search(r"[\u4e00-\u9fff]", m)
+    ]
+    assert english == [], english
+    assert [phrase for phrase in ENGINE_ENGLISH if phrase in html] == []
+    assert "随机化日期，无则为入组日期" in html or "首次治疗日期，无则为入组日期" in html
+    # the same page in English keeps the engine's own wording
+    english_html = read(client, "lead", "en", [f"/trials/{demo.pk}/dashboard/"])
+    assert "Clopper-Pearson exact 95% CI" in english_html
