@@ -10,6 +10,7 @@ views do; POST workflows honour ``Idempotency-Key``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -48,6 +49,55 @@ def validated(serializer_class: type[serializers.Serializer], request: Any, **kw
     data = serializer_class(data=request.data, context={"request": request}, **kwargs)
     data.is_valid(raise_exception=True)
     return dict(data.validated_data)
+
+
+def workflow(
+    perm: Perm,
+    input_class: type[serializers.Serializer],
+    output_class: type[serializers.Serializer],
+    *,
+    created: bool = False,
+    idempotent: bool = True,
+    partial: bool = False,
+    record_to_input: str | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
+    """The steps every workflow action shares, in the order the web views take them.
+
+    The record comes through the scoped ``get_object`` (another site's is a 404); ``perm``
+    is required at its trial site before the input is read (403); then, inside the
+    ``Idempotency-Key`` handling (``idempotent``), the body is validated by
+    ``input_class`` (a 400 naming each field; ``partial`` for a PATCH;
+    ``record_to_input`` passes the record to the serializer under that name), the
+    action runs and what it returns is serialised by ``output_class`` (201 when
+    ``created``, else 200). The decorated action is ``(self, request, record, data)``
+    and states only its own part: the service call and the object to return.
+    """
+
+    def decorate(run: Callable[..., Any]) -> Callable[..., Response]:
+        @functools.wraps(run)
+        def view(self: Any, request: Any, *args: Any, **kwargs: Any) -> Response:
+            record = self.get_object()
+            trial_site = (
+                record.trial_site if isinstance(record, Patient) else record.patient.trial_site
+            )
+            require_perm(request.user, perm, trial_site=trial_site)
+
+            def handler() -> Response:
+                options: dict[str, Any] = {"partial": True} if partial else {}
+                if record_to_input is not None:
+                    options[record_to_input] = record
+                data = validated(input_class, request, **options)
+                result = run(self, request, record, data)
+                return Response(
+                    output_class(result, context={"request": request}).data,
+                    status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+                )
+
+            return self.idempotent(request, handler) if idempotent else handler()
+
+        return view
+
+    return decorate
 
 
 def patient_visit(patient: Patient, visit_id: int | None, field: str = "visit") -> Visit | None:
@@ -104,9 +154,6 @@ class PatientRecordViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
             qs = qs.defer(*(f"patient__{field}" for field in IDENTITY_FIELDS))
         return qs
 
-    def context(self) -> dict[str, Any]:
-        return {"request": self.request}
-
 
 # --------------------------------------------------------------------------------------
 # Read endpoints (+ the workflows that act on an existing record)
@@ -151,17 +198,13 @@ class ConsentViewSet(IdempotentCreateMixin, PatientRecordViewSet):
         ],
     )
     @action(detail=True, methods=["post"])
-    def withdraw(self, request: Any, pk: Any = None, **kwargs: Any) -> Response:
-        consent = self.get_object()
-        require_perm(request.user, Perm.ENTER_CLINICAL_DATA, trial_site=consent.patient.trial_site)
-
-        def handler() -> Response:
-            data = validated(inputs.ConsentWithdrawInputSerializer, request)
-            services.consent_withdraw(consent=consent, acting_user=request.user, **data)
-            consent.refresh_from_db()
-            return Response(records.ConsentSerializer(consent, context=self.context()).data)
-
-        return self.idempotent(request, handler)
+    @workflow(
+        Perm.ENTER_CLINICAL_DATA, inputs.ConsentWithdrawInputSerializer, records.ConsentSerializer
+    )
+    def withdraw(self, request: Any, consent: Consent, data: dict) -> Consent:
+        services.consent_withdraw(consent=consent, acting_user=request.user, **data)
+        consent.refresh_from_db()
+        return consent
 
 
 class EnrollmentViewSet(IdempotentCreateMixin, PatientRecordViewSet):
@@ -185,21 +228,15 @@ class EnrollmentViewSet(IdempotentCreateMixin, PatientRecordViewSet):
         "correcting it needs `reason`.",
     )
     @action(detail=True, methods=["post"], url_path="first-treatment")
-    def first_treatment(self, request: Any, pk: Any = None, **kwargs: Any) -> Response:
-        enrollment = self.get_object()
-        require_perm(
-            request.user, Perm.ENTER_CLINICAL_DATA, trial_site=enrollment.patient.trial_site
+    @workflow(
+        Perm.ENTER_CLINICAL_DATA, inputs.FirstTreatmentInputSerializer, records.EnrollmentSerializer
+    )
+    def first_treatment(self, request: Any, enrollment: Enrollment, data: dict) -> Enrollment:
+        services.enrollment_set_first_treatment(
+            enrollment=enrollment, acting_user=request.user, **data
         )
-
-        def handler() -> Response:
-            data = validated(inputs.FirstTreatmentInputSerializer, request)
-            services.enrollment_set_first_treatment(
-                enrollment=enrollment, acting_user=request.user, **data
-            )
-            enrollment.refresh_from_db()
-            return Response(records.EnrollmentSerializer(enrollment, context=self.context()).data)
-
-        return self.idempotent(request, handler)
+        enrollment.refresh_from_db()
+        return enrollment
 
 
 class VisitViewSet(IdempotentCreateMixin, PatientRecordViewSet):
@@ -213,15 +250,6 @@ class VisitViewSet(IdempotentCreateMixin, PatientRecordViewSet):
 
     def optimize(self, qs: Any) -> Any:
         return qs.select_related("patient__trial_site__site", "definition")
-
-    def _visit_action(self, request: Any, run: Callable[[Visit], Any]) -> Response:
-        visit = self.get_object()
-        require_perm(request.user, Perm.ENTER_CLINICAL_DATA, trial_site=visit.patient.trial_site)
-
-        def handler() -> Response:
-            return run(visit)
-
-        return self.idempotent(request, handler)
 
     @extend_schema(
         request=inputs.VisitSubmitInputSerializer,
@@ -256,15 +284,11 @@ class VisitViewSet(IdempotentCreateMixin, PatientRecordViewSet):
         ],
     )
     @action(detail=True, methods=["post"])
-    def submit(self, request: Any, pk: Any = None, **kwargs: Any) -> Response:
-        def run(visit: Visit) -> Response:
-            data = validated(inputs.VisitSubmitInputSerializer, request)
-            data.setdefault("ecog", None)
-            data["notes"] = data.get("notes", "")
-            visit = services.visit_submit(visit=visit, acting_user=request.user, **data)
-            return Response(records.VisitSerializer(visit, context=self.context()).data)
-
-        return self._visit_action(request, run)
+    @workflow(Perm.ENTER_CLINICAL_DATA, inputs.VisitSubmitInputSerializer, records.VisitSerializer)
+    def submit(self, request: Any, visit: Visit, data: dict) -> Visit:
+        data.setdefault("ecog", None)
+        data["notes"] = data.get("notes", "")
+        return services.visit_submit(visit=visit, acting_user=request.user, **data)
 
     @extend_schema(
         request=inputs.RescheduleInputSerializer,
@@ -273,14 +297,14 @@ class VisitViewSet(IdempotentCreateMixin, PatientRecordViewSet):
         description="Move a planned visit to another day inside its window, with a reason.",
     )
     @action(detail=True, methods=["post"])
-    def reschedule(self, request: Any, pk: Any = None, **kwargs: Any) -> Response:
-        def run(visit: Visit) -> Response:
-            data = validated(inputs.RescheduleInputSerializer, request)
-            result = services.visit_reschedule(visit=visit, acting_user=request.user, **data)
-            body = {"visit": result.visit, "warning": result.warning}
-            return Response(records.RescheduleResultSerializer(body, context=self.context()).data)
-
-        return self._visit_action(request, run)
+    @workflow(
+        Perm.ENTER_CLINICAL_DATA,
+        inputs.RescheduleInputSerializer,
+        records.RescheduleResultSerializer,
+    )
+    def reschedule(self, request: Any, visit: Visit, data: dict) -> dict[str, Any]:
+        result = services.visit_reschedule(visit=visit, acting_user=request.user, **data)
+        return {"visit": result.visit, "warning": result.warning}
 
     @extend_schema(
         request=inputs.MissedInputSerializer,
@@ -289,13 +313,9 @@ class VisitViewSet(IdempotentCreateMixin, PatientRecordViewSet):
         description="The patient did not come (the visit may still be submitted later).",
     )
     @action(detail=True, methods=["post"])
-    def missed(self, request: Any, pk: Any = None, **kwargs: Any) -> Response:
-        def run(visit: Visit) -> Response:
-            data = validated(inputs.MissedInputSerializer, request)
-            visit = services.visit_mark_missed(visit=visit, acting_user=request.user, **data)
-            return Response(records.VisitSerializer(visit, context=self.context()).data)
-
-        return self._visit_action(request, run)
+    @workflow(Perm.ENTER_CLINICAL_DATA, inputs.MissedInputSerializer, records.VisitSerializer)
+    def missed(self, request: Any, visit: Visit, data: dict) -> Visit:
+        return services.visit_mark_missed(visit=visit, acting_user=request.user, **data)
 
 
 class AdverseEventViewSet(PatientRecordViewSet):
@@ -318,21 +338,23 @@ class AdverseEventViewSet(PatientRecordViewSet):
         description="Correct an adverse event. Only the fields sent change; `reason` is "
         "required and kept in the history.",
     )
-    def partial_update(self, request: Any, *args: Any, **kwargs: Any) -> Response:
-        event = self.get_object()
-        patient = event.patient
-        require_perm(request.user, Perm.ENTER_CLINICAL_DATA, trial_site=patient.trial_site)
-        data = validated(inputs.AdverseEventUpdateSerializer, request, partial=True)
+    @workflow(
+        Perm.ENTER_CLINICAL_DATA,
+        inputs.AdverseEventUpdateSerializer,
+        records.AdverseEventSerializer,
+        idempotent=False,
+        partial=True,
+    )
+    def partial_update(self, request: Any, event: AdverseEvent, data: dict) -> AdverseEvent:
         reason = data.pop("reason", None)
         if "visit" in data:
-            data["visit"] = patient_visit(patient, data["visit"])
+            data["visit"] = patient_visit(event.patient, data["visit"])
         if "causality" in data:
             data["causality"] = causality_dict(data["causality"])
         services.adverse_event_update(
             adverse_event=event, acting_user=request.user, reason=reason, **data
         )
-        event = self.get_queryset().get(pk=event.pk)
-        return Response(records.AdverseEventSerializer(event, context=self.context()).data)
+        return self.get_queryset().get(pk=event.pk)
 
 
 class TumorAssessmentViewSet(PatientRecordViewSet):
@@ -356,20 +378,23 @@ class TumorAssessmentViewSet(PatientRecordViewSet):
         description="Correct an assessment with `reason` (kept in every history row). The "
         "same rules as at entry apply; a corrected baseline must still fit the follow-ups.",
     )
-    def partial_update(self, request: Any, *args: Any, **kwargs: Any) -> Response:
-        assessment = self.get_object()
-        patient = assessment.patient
-        require_perm(request.user, Perm.ENTER_CLINICAL_DATA, trial_site=patient.trial_site)
-        data = validated(inputs.AssessmentUpdateSerializer, request)
+    @workflow(
+        Perm.ENTER_CLINICAL_DATA,
+        inputs.AssessmentUpdateSerializer,
+        records.TumorAssessmentSerializer,
+        idempotent=False,
+    )
+    def partial_update(
+        self, request: Any, assessment: TumorAssessment, data: dict
+    ) -> TumorAssessment:
         if "visit" in data:
-            visit = patient_visit(patient, data.pop("visit"))
+            visit = patient_visit(assessment.patient, data.pop("visit"))
             if visit is None:
                 data["clear_visit"] = True
             else:
                 data["visit"] = visit
         services.assessment_update(assessment=assessment, acting_user=request.user, **data)
-        assessment = self.get_queryset().get(pk=assessment.pk)
-        return Response(records.TumorAssessmentSerializer(assessment, context=self.context()).data)
+        return self.get_queryset().get(pk=assessment.pk)
 
 
 class LesionViewSet(PatientRecordViewSet):
@@ -407,20 +432,6 @@ class PatientWorkflowViewSet(PatientViewSet):
 
     parser_classes = [JSONParser]
 
-    def _patient_action(
-        self, request: Any, perm: Perm, run: Callable[[Patient], Response]
-    ) -> Response:
-        patient = self.get_object()
-        require_perm(request.user, perm, trial_site=patient.trial_site)
-
-        def handler() -> Response:
-            return run(patient)
-
-        return self.idempotent(request, handler)
-
-    def _context(self) -> dict[str, Any]:
-        return {"request": self.request}
-
     @extend_schema(
         request=inputs.ScreenInputSerializer,
         responses={201: records.ScreeningSerializer},
@@ -431,21 +442,19 @@ class PatientWorkflowViewSet(PatientViewSet):
         examples=[OpenApiExample("Screening", value=SCREEN_EXAMPLE, request_only=True)],
     )
     @action(detail=True, methods=["post"])
-    def screen(self, request: Any, pk: Any = None, **kwargs: Any) -> Response:
-        def run(patient: Patient) -> Response:
-            data = validated(inputs.ScreenInputSerializer, request)
-            screening = services.screening_record(
-                patient=patient,
-                acting_user=request.user,
-                screening_date=data["screening_date"],
-                answers=data.get("answers") or {},
-            )
-            return Response(
-                records.ScreeningSerializer(screening, context=self._context()).data,
-                status=status.HTTP_201_CREATED,
-            )
-
-        return self._patient_action(request, Perm.ENTER_CLINICAL_DATA, run)
+    @workflow(
+        Perm.ENTER_CLINICAL_DATA,
+        inputs.ScreenInputSerializer,
+        records.ScreeningSerializer,
+        created=True,
+    )
+    def screen(self, request: Any, patient: Patient, data: dict) -> Screening:
+        return services.screening_record(
+            patient=patient,
+            acting_user=request.user,
+            screening_date=data["screening_date"],
+            answers=data.get("answers") or {},
+        )
 
     @extend_schema(
         request=inputs.ConsentInputSerializer,
@@ -470,16 +479,15 @@ class PatientWorkflowViewSet(PatientViewSet):
         ],
     )
     @action(detail=True, methods=["post"])
-    def consents(self, request: Any, pk: Any = None, **kwargs: Any) -> Response:
-        def run(patient: Patient) -> Response:
-            data = validated(inputs.ConsentInputSerializer, request, patient=patient)
-            consent = services.consent_record(patient=patient, acting_user=request.user, **data)
-            return Response(
-                records.ConsentSerializer(consent, context=self._context()).data,
-                status=status.HTTP_201_CREATED,
-            )
-
-        return self._patient_action(request, Perm.ENTER_CLINICAL_DATA, run)
+    @workflow(
+        Perm.ENTER_CLINICAL_DATA,
+        inputs.ConsentInputSerializer,
+        records.ConsentSerializer,
+        created=True,
+        record_to_input="patient",
+    )
+    def consents(self, request: Any, patient: Patient, data: dict) -> Consent:
+        return services.consent_record(patient=patient, acting_user=request.user, **data)
 
     @extend_schema(
         request=inputs.EnrollInputSerializer,
@@ -499,22 +507,15 @@ class PatientWorkflowViewSet(PatientViewSet):
         ],
     )
     @action(detail=True, methods=["post"])
-    def enroll(self, request: Any, pk: Any = None, **kwargs: Any) -> Response:
-        def run(patient: Patient) -> Response:
-            data = validated(inputs.EnrollInputSerializer, request)
-            enrollment = services.patient_enroll(
-                patient=patient,
-                acting_user=request.user,
-                enrolled_on=data["enrolled_on"],
-                first_treatment_date=data.get("first_treatment_date"),
-                stratification=data.get("stratification") or None,
-            )
-            return Response(
-                records.EnrollmentSerializer(enrollment, context=self._context()).data,
-                status=status.HTTP_201_CREATED,
-            )
-
-        return self._patient_action(request, Perm.ENROLL, run)
+    @workflow(Perm.ENROLL, inputs.EnrollInputSerializer, records.EnrollmentSerializer, created=True)
+    def enroll(self, request: Any, patient: Patient, data: dict) -> Enrollment:
+        return services.patient_enroll(
+            patient=patient,
+            acting_user=request.user,
+            enrolled_on=data["enrolled_on"],
+            first_treatment_date=data.get("first_treatment_date"),
+            stratification=data.get("stratification") or None,
+        )
 
     @extend_schema(
         request=inputs.UnscheduledVisitInputSerializer,
@@ -523,18 +524,14 @@ class PatientWorkflowViewSet(PatientViewSet):
         description="Add a visit outside the protocol schedule (symptoms, a toxicity check).",
     )
     @action(detail=True, methods=["post"], url_path="visits")
-    def add_visit(self, request: Any, pk: Any = None, **kwargs: Any) -> Response:
-        def run(patient: Patient) -> Response:
-            data = validated(inputs.UnscheduledVisitInputSerializer, request)
-            visit = services.visit_add_unscheduled(
-                patient=patient, acting_user=request.user, **data
-            )
-            return Response(
-                records.VisitSerializer(visit, context=self._context()).data,
-                status=status.HTTP_201_CREATED,
-            )
-
-        return self._patient_action(request, Perm.ENTER_CLINICAL_DATA, run)
+    @workflow(
+        Perm.ENTER_CLINICAL_DATA,
+        inputs.UnscheduledVisitInputSerializer,
+        records.VisitSerializer,
+        created=True,
+    )
+    def add_visit(self, request: Any, patient: Patient, data: dict) -> Visit:
+        return services.visit_add_unscheduled(patient=patient, acting_user=request.user, **data)
 
     @extend_schema(
         request=inputs.AdverseEventInputSerializer,
@@ -544,20 +541,18 @@ class PatientWorkflowViewSet(PatientViewSet):
         "the patient's arm.",
     )
     @action(detail=True, methods=["post"], url_path="adverse-events")
-    def add_adverse_event(self, request: Any, pk: Any = None, **kwargs: Any) -> Response:
-        def run(patient: Patient) -> Response:
-            data = validated(inputs.AdverseEventInputSerializer, request)
-            data["visit"] = patient_visit(patient, data.get("visit"))
-            data["causality"] = causality_dict(data.get("causality")) or {}
-            data.setdefault("resolution_date", None)
-            event = services.adverse_event_record(patient=patient, acting_user=request.user, **data)
-            event = adverse_events_with_causality(AdverseEvent.objects).get(pk=event.pk)
-            return Response(
-                records.AdverseEventSerializer(event, context=self._context()).data,
-                status=status.HTTP_201_CREATED,
-            )
-
-        return self._patient_action(request, Perm.ENTER_CLINICAL_DATA, run)
+    @workflow(
+        Perm.ENTER_CLINICAL_DATA,
+        inputs.AdverseEventInputSerializer,
+        records.AdverseEventSerializer,
+        created=True,
+    )
+    def add_adverse_event(self, request: Any, patient: Patient, data: dict) -> AdverseEvent:
+        data["visit"] = patient_visit(patient, data.get("visit"))
+        data["causality"] = causality_dict(data.get("causality")) or {}
+        data.setdefault("resolution_date", None)
+        event = services.adverse_event_record(patient=patient, acting_user=request.user, **data)
+        return adverse_events_with_causality(AdverseEvent.objects).get(pk=event.pk)
 
     @extend_schema(
         request=inputs.BaselineInputSerializer,
@@ -581,16 +576,18 @@ class PatientWorkflowViewSet(PatientViewSet):
         ],
     )
     @action(detail=True, methods=["post"], url_path="assessments/baseline")
-    def baseline_assessment(self, request: Any, pk: Any = None, **kwargs: Any) -> Response:
-        def run(patient: Patient) -> Response:
-            data = validated(inputs.BaselineInputSerializer, request)
-            data["visit"] = patient_visit(patient, data.get("visit"))
-            assessment = services.assessment_record_baseline(
-                patient=patient, acting_user=request.user, **data
-            )
-            return self._assessment_response(assessment)
-
-        return self._patient_action(request, Perm.ENTER_CLINICAL_DATA, run)
+    @workflow(
+        Perm.ENTER_CLINICAL_DATA,
+        inputs.BaselineInputSerializer,
+        records.TumorAssessmentSerializer,
+        created=True,
+    )
+    def baseline_assessment(self, request: Any, patient: Patient, data: dict) -> TumorAssessment:
+        data["visit"] = patient_visit(patient, data.get("visit"))
+        assessment = services.assessment_record_baseline(
+            patient=patient, acting_user=request.user, **data
+        )
+        return assessments_with_measurements(TumorAssessment.objects).get(pk=assessment.pk)
 
     @extend_schema(
         request=inputs.FollowupInputSerializer,
@@ -601,26 +598,21 @@ class PatientWorkflowViewSet(PatientViewSet):
         "`measurements[0].diameter_mm`.",
     )
     @action(detail=True, methods=["post"], url_path="assessments")
-    def followup_assessment(self, request: Any, pk: Any = None, **kwargs: Any) -> Response:
-        def run(patient: Patient) -> Response:
-            data = validated(inputs.FollowupInputSerializer, request)
-            data["visit"] = patient_visit(patient, data.get("visit"))
-            data["measurements"] = data.get("measurements") or []
-            data.setdefault("non_target_status", "")
-            data.setdefault("new_lesions", "")
-            assessment = services.assessment_record_followup(
-                patient=patient, acting_user=request.user, **data
-            )
-            return self._assessment_response(assessment)
-
-        return self._patient_action(request, Perm.ENTER_CLINICAL_DATA, run)
-
-    def _assessment_response(self, assessment: TumorAssessment) -> Response:
-        assessment = assessments_with_measurements(TumorAssessment.objects).get(pk=assessment.pk)
-        return Response(
-            records.TumorAssessmentSerializer(assessment, context=self._context()).data,
-            status=status.HTTP_201_CREATED,
+    @workflow(
+        Perm.ENTER_CLINICAL_DATA,
+        inputs.FollowupInputSerializer,
+        records.TumorAssessmentSerializer,
+        created=True,
+    )
+    def followup_assessment(self, request: Any, patient: Patient, data: dict) -> TumorAssessment:
+        data["visit"] = patient_visit(patient, data.get("visit"))
+        data["measurements"] = data.get("measurements") or []
+        data.setdefault("non_target_status", "")
+        data.setdefault("new_lesions", "")
+        assessment = services.assessment_record_followup(
+            patient=patient, acting_user=request.user, **data
         )
+        return assessments_with_measurements(TumorAssessment.objects).get(pk=assessment.pk)
 
     @extend_schema(
         request=inputs.StudyWithdrawInputSerializer,
@@ -631,15 +623,11 @@ class PatientWorkflowViewSet(PatientViewSet):
         "stays). Withdrawal of consent is `POST /consents/{id}/withdraw/`.",
     )
     @action(detail=True, methods=["post"])
-    def withdraw(self, request: Any, pk: Any = None, **kwargs: Any) -> Response:
-        def run(patient: Patient) -> Response:
-            data = validated(inputs.StudyWithdrawInputSerializer, request)
-            patient = status_services.patient_withdraw_from_study(
-                patient=patient, acting_user=request.user, **data
-            )
-            return Response(PatientSerializer(patient, context=self._context()).data)
-
-        return self._patient_action(request, Perm.ENTER_CLINICAL_DATA, run)
+    @workflow(Perm.ENTER_CLINICAL_DATA, inputs.StudyWithdrawInputSerializer, PatientSerializer)
+    def withdraw(self, request: Any, patient: Patient, data: dict) -> Patient:
+        return status_services.patient_withdraw_from_study(
+            patient=patient, acting_user=request.user, **data
+        )
 
     @extend_schema(
         request=inputs.DeathInputSerializer,
@@ -649,15 +637,11 @@ class PatientWorkflowViewSet(PatientViewSet):
         "cancelled).",
     )
     @action(detail=True, methods=["post"])
-    def death(self, request: Any, pk: Any = None, **kwargs: Any) -> Response:
-        def run(patient: Patient) -> Response:
-            data = validated(inputs.DeathInputSerializer, request)
-            patient = status_services.patient_record_death(
-                patient=patient, acting_user=request.user, **data
-            )
-            return Response(PatientSerializer(patient, context=self._context()).data)
-
-        return self._patient_action(request, Perm.ENTER_CLINICAL_DATA, run)
+    @workflow(Perm.ENTER_CLINICAL_DATA, inputs.DeathInputSerializer, PatientSerializer)
+    def death(self, request: Any, patient: Patient, data: dict) -> Patient:
+        return status_services.patient_record_death(
+            patient=patient, acting_user=request.user, **data
+        )
 
 
 __all__ = [
