@@ -228,7 +228,7 @@ class DemoBuilder:
                 "is_control": True,
             },
         )
-        for kind, name, name_zh, dose, route, schedule, arms in [
+        for kind, name, name_zh, dose, route, schedule, arms, zh in [
             (
                 "procedure",
                 "Percutaneous cryoablation",
@@ -237,6 +237,7 @@ class DemoBuilder:
                 "CT-guided percutaneous",
                 "Day 1; repeat for residual disease",
                 [a],
+                ("氩氦刀，2 个冻融循环", "CT 引导下经皮", "第 1 天；残留病灶可重复"),
             ),
             (
                 "drug",
@@ -246,6 +247,7 @@ class DemoBuilder:
                 "oral",
                 "once daily",
                 [a, b],
+                ("8 mg（体重 <60 kg）/ 12 mg（体重 ≥60 kg）", "口服", "每日一次"),
             ),
             (
                 "biological",
@@ -255,6 +257,7 @@ class DemoBuilder:
                 "IV",
                 "every 3 weeks",
                 [a, b],
+                ("240 mg", "静脉输注", "每 3 周一次"),
             ),
         ]:
             iv, created = Intervention.objects.get_or_create(
@@ -264,8 +267,11 @@ class DemoBuilder:
                     "kind": kind,
                     "name_zh": name_zh,
                     "dose": dose,
+                    "dose_zh": zh[0],
                     "route": route,
+                    "route_zh": zh[1],
                     "schedule": schedule,
+                    "schedule_zh": zh[2],
                 },
             )
             if created:

@@ -97,7 +97,18 @@ class ConsentVersionInline(SetupInline):
 class InterventionInlineForm(forms.ModelForm):
     class Meta:
         model = Intervention
-        fields = ("kind", "name", "name_zh", "arms", "dose", "route", "schedule")
+        fields = (
+            "kind",
+            "name",
+            "name_zh",
+            "arms",
+            "dose",
+            "dose_zh",
+            "route",
+            "route_zh",
+            "schedule",
+            "schedule_zh",
+        )
 
     def clean(self) -> dict[str, Any]:
         from access import blinding
@@ -118,7 +129,18 @@ class InterventionInline(SetupInline):
     model = Intervention
     form = InterventionInlineForm
     extra = 2
-    fields = ("kind", "name", "name_zh", "arms", "dose", "route", "schedule")
+    fields = (
+        "kind",
+        "name",
+        "name_zh",
+        "arms",
+        "dose",
+        "dose_zh",
+        "route",
+        "route_zh",
+        "schedule",
+        "schedule_zh",
+    )
     verbose_name_plural = _("interventions (after the arms are saved)")
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:

@@ -331,8 +331,11 @@ class Intervention(models.Model):
     name = models.CharField(_("name"), max_length=200)
     name_zh = models.CharField(_("name (Chinese)"), max_length=200, blank=True)
     dose = models.CharField(_("dose"), max_length=200, blank=True)
+    dose_zh = models.CharField(_("dose (Chinese)"), max_length=200, blank=True)
     route = models.CharField(_("route"), max_length=100, blank=True)
+    route_zh = models.CharField(_("route (Chinese)"), max_length=100, blank=True)
     schedule = models.CharField(_("schedule"), max_length=200, blank=True)
+    schedule_zh = models.CharField(_("schedule (Chinese)"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -349,6 +352,18 @@ class Intervention(models.Model):
     @property
     def display_name(self) -> str:
         return in_reader_language(self.name, self.name_zh)
+
+    @property
+    def display_dose(self) -> str:
+        return in_reader_language(self.dose, self.dose_zh)
+
+    @property
+    def display_route(self) -> str:
+        return in_reader_language(self.route, self.route_zh)
+
+    @property
+    def display_schedule(self) -> str:
+        return in_reader_language(self.schedule, self.schedule_zh)
 
 
 class ProtocolVersion(models.Model):

@@ -250,19 +250,29 @@ def main_pages(page: Any, base: str) -> list[str]:
     page.goto(base + "/")
     pages = ["/", *page.evaluate(PAGES_JS)]
     page.goto(base + "/patients/")
-    patient = page.locator("main table a[href^='/patients/']").first
-    if patient.count():
-        href = patient.get_attribute("href")
-        pages.append(href)
+    links = page.locator("main table a[href^='/patients/']")
+    patients = [links.nth(i).get_attribute("href") for i in range(min(links.count(), 6))]
+    if patients:
+        pages.append(patients[0])
+    # the first patient that has been screened: its screening record and its history
+    for href in patients:
         page.goto(base + href)
-        for selector in ("#screening a[href*='/screenings/']", "a.button[href^='/history/']"):
-            link = page.locator(selector).first
-            if link.count():
-                pages.append(link.get_attribute("href"))
+        screening = page.locator("#screening a[href*='/screenings/']").first
+        if screening.count():
+            pages += [href, screening.get_attribute("href")]
+            history = page.locator("a.button[href^='/history/']").first
+            if history.count():
+                pages.append(history.get_attribute("href"))
+            break
     page.goto(base + "/trials/")
     trial = page.locator("main table a[href^='/trials/']").first
     if trial.count():
-        pages.append(trial.get_attribute("href"))
+        href = trial.get_attribute("href")
+        pages.append(href)
+        page.goto(base + href)
+        dashboard = page.locator("main a[href$='/dashboard/']").first
+        if dashboard.count():
+            pages.append(dashboard.get_attribute("href"))
     skip = ("/admin/", "/accounts/logout", "/api/")
     return [p for p in dict.fromkeys(pages) if not p.startswith(skip)]
 

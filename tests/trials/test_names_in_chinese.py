@@ -30,7 +30,18 @@ def demo(db: Any, settings: Any, monkeypatch: Any) -> Trial:
 def english_names(trial: Trial) -> list[str]:
     names = [trial.title, trial.short_title]
     names += [a.name for a in Arm.objects.filter(trial=trial)]
-    names += [i.name for i in Intervention.objects.filter(trial=trial)]
+    for i in Intervention.objects.filter(trial=trial):
+        names.append(i.name)
+        # dose, route and schedule where the Chinese differs ("240 mg" reads the same)
+        names += [
+            english
+            for english, chinese in (
+                (i.dose, i.dose_zh),
+                (i.route, i.route_zh),
+                (i.schedule, i.schedule_zh),
+            )
+            if chinese and chinese != english and len(english) > 3  # not "IV"
+        ]
     names += [v.name for v in VisitDefinition.objects.filter(trial=trial)]
     names += [name for _code, name, *_rest in SITES[:2]]
     return [n for n in names if n]
@@ -73,7 +84,12 @@ def test_a_reader_in_chinese_sees_no_english_only_name(client, demo):
     html += read(client, "lead", "zh-hans", lead_pages(demo))
     found = [name for name in english_names(demo) if name in html]
     assert found == [], found
-    for chinese in (demo.short_title_zh, "第6周：影像评估", "冷冻消融 + 仑伐替尼 + 特瑞普利单抗"):
+    for chinese in (
+        demo.short_title_zh,
+        "第6周：影像评估",
+        "冷冻消融 + 仑伐替尼 + 特瑞普利单抗",
+        "口服, 每日一次",
+    ):
         assert chinese in html, chinese
     assert "上海肝胆中心（牵头单位）" in html or "北京肝胆医院" in html
 
