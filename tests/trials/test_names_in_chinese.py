@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.utils import translation
 
 from demo.builder import SITES
-from patients.models import Patient, Visit
+from patients.models import Patient, Screening, Visit
 from sites.models import Membership
 from sites.roles import Role
 from trials.models import Arm, Intervention, Trial, VisitDefinition
@@ -56,6 +56,7 @@ def pages(trial: Trial) -> list[str]:
         f"/patients/{patient.pk}/",
         f"/patients/visits/{visit.pk}/",
         "/patients/screening-log/",
+        f"/patients/screenings/{Screening.objects.filter(patient=patient).first().pk}/",
         "/trials/",
         f"/trials/{trial.pk}/",
     ]
@@ -84,6 +85,8 @@ def test_a_reader_in_chinese_sees_no_english_only_name(client, demo):
     html += read(client, "lead", "zh-hans", lead_pages(demo))
     found = [name for name in english_names(demo) if name in html]
     assert found == [], found
+    # the eligibility engine's reasons on the screening record read in Chinese too
+    assert "; must be" not in html and "须为" in html
     for chinese in (
         demo.short_title_zh,
         "第6周：影像评估",
