@@ -97,6 +97,7 @@ def _ranges(trial: Trial) -> None:
 
 def clinical_demo(trial: Trial, *, seed: int = 20261202) -> int:
     """Add the clinical records; returns the number of patients given data."""
+    from patients.services.consent import patient_is_collecting
     from sites.demo import at
 
     from . import services
@@ -129,6 +130,8 @@ def clinical_demo(trial: Trial, *, seed: int = 20261202) -> int:
         reduced = False
         for n, visit in enumerate(visits):
             day = visit.actual_date or visit.scheduled_date
+            if not patient_is_collecting(patient, day):
+                break  # a visit submitted before a withdrawal dated on or before its day
             with at(day):
                 bp = (rng.randint(118, 150), rng.randint(72, 92))
                 if n and rng.random() < 0.15:

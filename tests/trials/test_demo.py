@@ -11,10 +11,15 @@ from patients.models import Enrollment, ResponseSummary
 from patients.services.response import response_recompute, response_recompute_deferred
 
 
-def test_seed_demo_prints_each_step_and_stores_outcomes_a_recompute_confirms(db, settings):
+def test_seed_demo_prints_each_step_and_stores_outcomes_a_recompute_confirms(
+    db, settings, monkeypatch
+):
     settings.DEBUG = True  # seed_demo refuses to run with DEBUG off
+    monkeypatch.setenv("DEMO_REGISTRY_PATIENTS", "0")  # the registry demo: test_infrastructure
     out = StringIO()
-    call_command("seed_demo", sites=2, patients_per_site=6, quiet_logins=True, stdout=out)
+    # 12 patients per site: every scenario of the cycle at each site, the withdrawn
+    # patient included (the clinical demo once recorded vitals after a withdrawal)
+    call_command("seed_demo", sites=2, patients_per_site=12, quiet_logins=True, stdout=out)
     text = out.getvalue()
     for step in (
         "trial, arms",
