@@ -133,7 +133,11 @@ def backup_create(*, out: Path, who: str = "") -> Path:
     else:  # pragma: no cover
         raise BackupError(f"no backup method for {connection.vendor}")
     created = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-    migrations = sorted(MigrationRecorder(connection).migration_qs.values_list("app", "name"))
+    recorder = MigrationRecorder(connection)
+    # A database built straight from the models (the test databases) records none.
+    migrations = (
+        sorted(recorder.migration_qs.values_list("app", "name")) if recorder.has_table() else []
+    )
     (folder / KEYS_README).write_text(
         KEYS_TEXT.format(created=created, who=who or "-", database=db["NAME"])
     )

@@ -535,13 +535,12 @@ def main() -> int:
     media = tempfile.mkdtemp(prefix="hbtrials-bench-media-")
     setup_django(url, media)
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
 
     from sites.models import Membership
     from sites.roles import Role
 
     try:
-        call_command("migrate", verbosity=0)
+        common.create_schema()
         small_n = max(1, args.patients // 10)
         seeder = Seeder(sites=args.sites, seed=args.seed)
         t0 = time.perf_counter()

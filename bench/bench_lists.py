@@ -72,7 +72,6 @@ def main() -> int:
 
     from bench_dashboard import Seeder
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
 
@@ -82,7 +81,7 @@ def main() -> int:
 
     goals = Goals()
     try:
-        call_command("migrate", verbosity=0)
+        common.create_schema()
         t0 = time.perf_counter()
         seeder = Seeder(sites=args.sites, followups=args.followups, seed=args.seed)
         sites = seeder.sites()

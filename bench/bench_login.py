@@ -84,10 +84,9 @@ def main() -> int:
         from django.conf import settings
         from django.contrib.auth import get_user_model
         from django.contrib.auth.hashers import PBKDF2PasswordHasher, get_hasher
-        from django.core.management import call_command
         from django.test import Client
 
-        call_command("migrate", verbosity=0)
+        common.create_schema()
         user = get_user_model().objects.create_user("bench", password=PASSWORD)
         hasher = get_hasher()
         print(f"hasher: {hasher.algorithm}, iterations {getattr(hasher, 'iterations', '-')}")

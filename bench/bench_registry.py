@@ -395,7 +395,6 @@ def main() -> int:
     import django
 
     django.setup()
-    from django.core.management import call_command
     from django.db import connection
 
     from research import characterise as ch
@@ -404,8 +403,8 @@ def main() -> int:
     try:
         print(f"database: {label}", flush=True)
         start = time.perf_counter()
-        call_command("migrate", verbosity=0)
-        print(f"migrated in {time.perf_counter() - start:.1f} s", flush=True)
+        common.create_schema()
+        print(f"schema created in {time.perf_counter() - start:.1f} s", flush=True)
         start = time.perf_counter()
         connection.ensure_connection()
         from sites.models import Site

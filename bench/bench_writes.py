@@ -119,7 +119,6 @@ def main() -> int:
 
     url, cleanup, label = common.prepare_database(BENCH_DB)
     setup_django(url)
-    from django.core.management import call_command
     from django.test import Client
     from django.urls import reverse
 
@@ -136,7 +135,7 @@ def main() -> int:
     notification_services._schedule_delivery = lambda *args, **kwargs: None
     goals = Goals()
     try:
-        call_command("migrate", verbosity=0)
+        common.create_schema()
         with audit_context(reason="Benchmark setup", origin="shell"), notifications_muted():
             DemoBuilder(sites=20, patients_per_site=0).build()
         t0 = time.perf_counter()

@@ -133,3 +133,25 @@ def test_nci_spreadsheet_loader(tmp_path, db):
     bad.write_text("Code,Term\n1,x\n", encoding="utf-8")
     with pytest.raises(ValueError, match="MedDRA Code"):
         read_nci_csv(bad)
+
+
+@pytest.mark.django_db
+def test_an_empty_catalogue_is_filled_after_migrate_and_a_full_one_left_alone():
+    """The test databases are built from the models, without the data migration, and a
+    flush empties every table: after ``post_migrate`` the shipped terms are there; a
+    catalogue that has terms (loaded, or edited by a data manager) is not touched."""
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    config = apps.get_app_config("patients")
+    shipped = CtcaeTerm.objects.count()
+    assert shipped >= 50
+    CtcaeTerm.objects.all().delete()
+    post_migrate.send(sender=config, app_config=config, using="default", apps=apps)
+    assert CtcaeTerm.objects.count() == shipped
+    term = CtcaeTerm.objects.get(meddra_code="10020772")
+    term.term_zh = "已改"
+    term.save()
+    post_migrate.send(sender=config, app_config=config, using="default", apps=apps)
+    assert CtcaeTerm.objects.count() == shipped
+    assert CtcaeTerm.objects.get(meddra_code="10020772").term_zh == "已改"
