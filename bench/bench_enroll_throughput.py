@@ -25,6 +25,7 @@ import argparse
 import os
 import queue
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -68,11 +69,16 @@ def prepare(count_by_site: dict[int, int]) -> list[tuple[str, list[tuple[str, st
     from bench_writes import consented_patients
     from django.urls import reverse
 
+    from audit.context import audit_context
     from patients.services import consent as consent_services
     from sites.models import Membership, TrialSite
     from sites.roles import Role
 
     sites = list(TrialSite.objects.select_related("site").order_by("site__code"))
+    with audit_context(reason="Benchmark setup: no enrollment cap", origin="shell"):
+        for ts in sites:  # the demo caps a site at 10 or 20 patients
+            ts.enrollment_cap = None
+            ts.save(update_fields=["enrollment_cap"])
     total = sum(count_by_site.values())
     # consented_patients spreads patients over the sites in order: ask for enough rounds
     rounds = max(count_by_site.values())
@@ -126,7 +132,9 @@ class Client:
             allow_redirects=False,
             timeout=120,
         )
-        return answer.status_code == 302, f"{answer.status_code} {answer.text[:300]}"
+        errors = re.findall(r'class="errorlist[^"]*"[^>]*>(.*?)</ul>', answer.text, re.S)
+        why = " | ".join(re.sub(r"<[^>]+>", " ", e).strip() for e in errors) or answer.text[:300]
+        return answer.status_code == 302, f"{answer.status_code} {why}"
 
 
 def wait_for(port: int, server: subprocess.Popen[bytes], seconds: float = 60) -> None:
@@ -150,6 +158,8 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
 
+    # a plain `kill` still stops gunicorn and drops the database (the finally below)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         raise SystemExit("needs DATABASE_URL pointing at the local PostgreSQL server")
     url, cleanup, label = common.prepare_database(BENCH_DB)
