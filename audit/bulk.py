@@ -27,7 +27,14 @@ def audit_attrs(acting_user: Any = None) -> tuple[Any, str, dict[str, Any]]:
         user = ctx.user
     if user is not None and not getattr(user, "is_authenticated", False):
         user = None
-    username = user.get_username() if user is not None else "system"
+    if user is not None:
+        username = user.get_username()
+    elif ctx is not None and ctx.user is not None and hasattr(ctx.user, "get_username"):
+        username = ctx.user.get_username()
+    elif ctx is not None and ctx.actor:
+        username = ctx.actor[:150]
+    else:
+        username = "system"
     if ctx is None:
         return user, "", {"history_username": username, "history_origin": "shell"}
     return (

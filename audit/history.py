@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.manager import HistoryDescriptor
 from simple_history.models import HistoricalRecords
 
 from .context import current
@@ -38,9 +39,34 @@ def acting_user(instance: Any = None, request: Any = None, **_: Any) -> Any:
     return None
 
 
+class CachedHistoryDescriptor(HistoryDescriptor):
+    """``Model.history`` / ``instance.history``, as simple-history's descriptor, but the
+    manager class is built once: the original calls ``Manager.from_queryset()`` on every
+    access, which creates a new class (copying every queryset method) each time, and
+    every save with history, ``prev_record`` and bulk history create access it (about
+    0.7 ms each). Same manager, same queryset, same methods."""
+
+    def __init__(self, original: HistoryDescriptor) -> None:
+        super().__init__(
+            original.model, manager=original.manager_class, queryset=original.queryset_class
+        )
+        self._manager_type = self.manager_class.from_queryset(self.queryset_class)
+
+    def __get__(self, instance: Any, owner: Any) -> Any:
+        return self._manager_type(self.model, instance)
+
+
+class _AuditedRecords(HistoricalRecords):
+    def finalize(self, sender: Any, **kwargs: Any) -> None:
+        super().finalize(sender, **kwargs)
+        descriptor = sender.__dict__.get(self.manager_name)
+        if type(descriptor) is HistoryDescriptor:
+            setattr(sender, self.manager_name, CachedHistoryDescriptor(descriptor))
+
+
 def AuditedHistory(**kwargs: Any) -> HistoricalRecords:  # noqa: N802 - reads like a field
     kwargs.setdefault("excluded_fields", [])
-    return HistoricalRecords(
+    return _AuditedRecords(
         bases=[AuditHistoryBase],
         get_user=acting_user,
         cascade_delete_history=False,

@@ -51,7 +51,8 @@ def active_lock_for(
 ) -> Any:
     """The lock in force on a patient's casebook (or on a trial-site), or None.
 
-    One query: casebook, site and trial locks are looked up together through joins.
+    One query when there is none (the usual case): casebook, site and trial locks are
+    looked up together through joins; a second one loads the lock found.
     ``freeze_counts=False`` ignores freezes (query answers are allowed while frozen).
     """
     from .models import Lock
@@ -71,12 +72,12 @@ def active_lock_for(
         )
     else:
         return None
-    return (
-        qs.filter(q)
-        .select_related("trial", "trial_site__site", "patient")
-        .order_by("locked_at", "pk")
-        .first()
-    )
+    # Almost always there is none: ask for its id first (a much cheaper query to build
+    # than one that joins what the message names), and load the lock only if there is one.
+    found = qs.filter(q).order_by("locked_at", "pk").values_list("pk", flat=True).first()
+    if found is None:
+        return None
+    return qs.filter(pk=found).select_related("trial", "trial_site__site", "patient").first()
 
 
 def lock_for_instance(instance: Any, target: Target | None = None) -> Any:

@@ -19,7 +19,13 @@ from django.utils.translation import gettext_lazy as _
 from access import blinding
 from sites.roles import Role
 
-from .recipients import absolute_url, merge, staff_recipients, user_recipient
+from .recipients import (
+    absolute_url,
+    merge,
+    staff_recipient_groups,
+    staff_recipients,
+    user_recipient,
+)
 from .services import notification_enqueue
 
 
@@ -32,11 +38,11 @@ def enrollment_notify(enrollment: Any) -> int:
     patient = enrollment.patient
     trial_site = patient.trial_site
     trial = trial_site.trial
-    recipients = merge(
-        staff_recipients(roles=[Role.LEAD_INVESTIGATOR], trial=trial),
-        staff_recipients(roles=[Role.SITE_INVESTIGATOR], trial_site=trial_site),
-        user_recipient(trial_site.principal_investigator),
+    leads, investigators = staff_recipient_groups(
+        {"roles": [Role.LEAD_INVESTIGATOR], "trial": trial},
+        {"roles": [Role.SITE_INVESTIGATOR], "trial_site": trial_site},
     )
+    recipients = merge(leads, investigators, user_recipient(trial_site.principal_investigator))
     return len(
         notification_enqueue(
             key=f"enrollment:{enrollment.pk}",

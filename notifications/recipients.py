@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db.models import Q
+from django.db.models import BooleanField, Case, Q, Value, When
 
 from sites.models import Membership
 from sites.roles import Role
@@ -35,13 +35,12 @@ def staff_recipients(
 ) -> list[Recipient]:
     """Active members holding one of ``roles``: trial roles on ``trial``, site roles on
     ``trial_site`` (or, with only ``trial`` given, on any site of the trial)."""
+    (group,) = staff_recipient_groups({"roles": roles, "trial": trial, "trial_site": trial_site})
+    return group
+
+
+def _membership_filter(*, roles: Iterable[str], trial: Any = None, trial_site: Any = None) -> Q:
     roles = set(roles)
-    qs = (
-        Membership.objects.filter(is_active=True, role__in=roles, user__is_active=True)
-        .exclude(user__email="")
-        .select_related("user__staff_profile")
-        .order_by("user__username", "pk")
-    )
     site_roles = {Role.COORDINATOR, Role.SITE_INVESTIGATOR} & roles
     trial_roles = {Role.LEAD_INVESTIGATOR, Role.MONITOR} & roles
     where = Q(pk__in=[])
@@ -52,10 +51,38 @@ def staff_recipients(
             where |= Q(role__in=site_roles, trial_site=trial_site)
         elif trial is not None:
             where |= Q(role__in=site_roles, trial_site__trial=trial)
-    out: dict[str, str] = {}
-    for membership in qs.filter(where):
-        _add(out, membership.user.email, user_language(membership.user))
-    return list(out.items())
+    return Q(role__in=roles) & where
+
+
+def staff_recipient_groups(*specs: dict[str, Any]) -> list[list[Recipient]]:
+    """:func:`staff_recipients` of each spec (its keyword arguments), in one query: the
+    same recipients, in the same order, as one call per spec."""
+    filters = [_membership_filter(**spec) for spec in specs]
+    where = Q(pk__in=[])
+    for f in filters:
+        where |= f
+    qs = (
+        Membership.objects.filter(is_active=True, user__is_active=True)
+        .exclude(user__email="")
+        .filter(where)
+        .select_related("user__staff_profile")
+        .order_by("user__username", "pk")
+    )
+    if len(filters) > 1:  # which specs each membership answers
+        qs = qs.annotate(
+            **{
+                f"_in_{i}": Case(
+                    When(f, then=Value(True)), default=Value(False), output_field=BooleanField()
+                )
+                for i, f in enumerate(filters)
+            }
+        )
+    out: list[dict[str, str]] = [{} for _ in specs]
+    for membership in qs:
+        for i, group in enumerate(out):
+            if len(out) == 1 or getattr(membership, f"_in_{i}"):
+                _add(group, membership.user.email, user_language(membership.user))
+    return [list(group.items()) for group in out]
 
 
 def user_recipient(user: Any) -> list[Recipient]:

@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from audit.bulk import bulk_create_audited
+
 from .models import OutboxMessage, recipient_digest
 
 logger = logging.getLogger(__name__)
@@ -61,34 +63,54 @@ def notification_enqueue(
     """
     if _muted.get():
         return []
-    messages = []
+    wanted: dict[str, tuple[str, str]] = {}  # full key -> (email, language), first wins
     for email, language in recipients:
-        if not email:
-            continue
-        full_key = f"{key[:170]}:{recipient_digest(email)}"
-        if OutboxMessage.objects.filter(key=full_key).exists():
-            continue
-        with translation.override(language):
-            text = render_to_string(f"emails/{template}.txt", context).strip()
-        subject, _sep, body = text.partition("\n")
-        try:
-            # A savepoint: a concurrent writer of the same key (two sweeps at once) makes
-            # this one a no-op instead of breaking the caller's transaction.
-            with transaction.atomic():
-                message = OutboxMessage.objects.create(
-                    key=full_key,
-                    kind=kind,
-                    recipient=email,
-                    language=language,
-                    subject=subject.strip()[:300],
-                    body=body.strip(),
-                    trial=trial,
-                    trial_site=trial_site,
-                    attachments=list(attachments or []),
-                )
-        except IntegrityError:
-            continue
-        messages.append(message)
+        if email:
+            wanted.setdefault(f"{key[:170]}:{recipient_digest(email)}", (email, language))
+    if not wanted:
+        return []
+    # one query for the keys already enqueued, one rendering per language
+    done = set(
+        OutboxMessage.objects.filter(key__in=list(wanted)).order_by().values_list("key", flat=True)
+    )
+    texts: dict[str, tuple[str, str]] = {}
+
+    def unsaved(full_key: str, email: str, language: str) -> OutboxMessage:
+        if language not in texts:
+            with translation.override(language):
+                text = render_to_string(f"emails/{template}.txt", context).strip()
+            subject, _sep, body = text.partition("\n")
+            texts[language] = (subject.strip()[:300], body.strip())
+        subject, body = texts[language]
+        return OutboxMessage(
+            key=full_key,
+            kind=kind,
+            recipient=email,
+            language=language,
+            subject=subject,
+            body=body,
+            trial=trial,
+            trial_site=trial_site,
+            attachments=list(attachments or []),
+        )
+
+    todo = [(k, e, lang) for k, (e, lang) in wanted.items() if k not in done]
+    messages: list[OutboxMessage] = []
+    try:
+        # One INSERT for the messages and one for their history rows (attributed as a
+        # save()), in a savepoint: a concurrent writer of one of the keys (two sweeps at
+        # once) rolls it back, and the rows are then written one by one below.
+        with transaction.atomic():
+            messages = list(bulk_create_audited([unsaved(*row) for row in todo]))
+    except IntegrityError:
+        for row in todo:
+            try:
+                with transaction.atomic():
+                    message = unsaved(*row)
+                    message.save(force_insert=True)
+            except IntegrityError:
+                continue
+            messages.append(message)
     if messages:
         ids = [m.pk for m in messages]
         transaction.on_commit(lambda: _schedule_delivery(ids))

@@ -81,23 +81,28 @@ def trial_header(trial: Trial, *, cutoff: date) -> dict[str, Any]:
     }
 
 
+def record_prefetches() -> list[Any]:
+    """What :func:`patient_record` reads besides the patient, its site and enrollment."""
+    return [
+        "lesions",
+        Prefetch(
+            "tumor_assessments",
+            queryset=TumorAssessment.objects.order_by("assessment_date", "pk").prefetch_related(
+                Prefetch(
+                    "measurements",
+                    queryset=LesionMeasurement.objects.select_related("lesion", "merged_into"),
+                )
+            ),
+        ),
+    ]
+
+
 def enrolled_patients(trial: Trial) -> QuerySet[Patient]:
     """Enrolled patients with everything a data cut needs, in a fixed number of queries."""
     return (
         Patient.objects.filter(trial_site__trial=trial, enrollment__isnull=False)
         .select_related("trial_site__site", "enrollment__arm")
-        .prefetch_related(
-            "lesions",
-            Prefetch(
-                "tumor_assessments",
-                queryset=TumorAssessment.objects.order_by("assessment_date", "pk").prefetch_related(
-                    Prefetch(
-                        "measurements",
-                        queryset=LesionMeasurement.objects.select_related("lesion", "merged_into"),
-                    )
-                ),
-            ),
-        )
+        .prefetch_related(*record_prefetches())
         .order_by("subject_id")
     )
 

@@ -246,15 +246,19 @@ def consent_record(
     return consent
 
 
-def consent_needs_reconsent(patient: Patient) -> ConsentVersion | None:
+def consent_needs_reconsent(
+    patient: Patient, *, consent: Consent | None | object = ...
+) -> ConsentVersion | None:
     """The newer version the patient must re-consent on, if any.
 
     A version counts when it is of the patient's trial, in the language of the current
     consent (its document or its discussion), in effect today, newer than the signed
-    one and marked ``requires_reconsent``.
+    one and marked ``requires_reconsent``. ``consent``: the patient's
+    :func:`current_consent` when the caller has already read it (one query less).
     """
-    consent = current_consent(patient)
-    if consent is None:
+    if consent is ...:
+        consent = current_consent(patient)
+    if not isinstance(consent, Consent):
         return None
     today = site_today(patient)
     signed = consent.consent_version

@@ -127,6 +127,16 @@ def _stratum(
     return StratumPlan(key=stratum_key(factors), factors=factors)
 
 
+@dataclass
+class _Facts:
+    """What the checks read, for the enrollment that follows them in the same unit of
+    work (so it does not read it again): the trial's arms in code order and, when the
+    cap was checked, how many patients the site has enrolled."""
+
+    arms: list[Arm]
+    site_enrolled: int | None = None
+
+
 def enrollment_problems(
     *,
     patient: Patient,
@@ -139,6 +149,26 @@ def enrollment_problems(
     """Everything that stands in the way of enrolling ``patient``, field by field, and
     the stratum they would be randomized in. Reads only; pages call it to explain why
     the Enroll button would be refused before the user fills anything in."""
+    errors, plan, _facts = _enrollment_problems(
+        patient=patient,
+        trial_site=trial_site,
+        enrolled_on=enrolled_on,
+        first_treatment_date=first_treatment_date,
+        stratification=stratification,
+        check_cap=check_cap,
+    )
+    return errors, plan
+
+
+def _enrollment_problems(
+    *,
+    patient: Patient,
+    trial_site: TrialSite | None,
+    enrolled_on: datetime.date | None,
+    first_treatment_date: datetime.date | None,
+    stratification: dict[str, Any] | None,
+    check_cap: bool,
+) -> tuple[dict[str, list[str]], StratumPlan | None, _Facts | None]:
     trial_site = trial_site or patient.trial_site
     trial = trial_site.trial
     errors: dict[str, list[str]] = {}
@@ -148,7 +178,7 @@ def enrollment_problems(
 
     if Enrollment.objects.filter(patient=patient).exists():
         add("patient", _("This patient is already enrolled."))
-        return errors, None
+        return errors, None, None
     if trial.status != Trial.Status.RECRUITING:
         add(
             "trial",
@@ -187,7 +217,7 @@ def enrollment_problems(
         if consent is None:
             add("patient", _("The patient has no active consent."))
         else:
-            pending = consent_needs_reconsent(patient)
+            pending = consent_needs_reconsent(patient, consent=consent)
             if pending is not None:
                 add(
                     "patient",
@@ -198,12 +228,13 @@ def enrollment_problems(
                     % {"v": pending.version},
                 )
 
+    facts = _Facts(arms=list(trial.arms.all()))  # ordered by code (Arm.Meta)
     if trial.design == Trial.Design.SINGLE_ARM:
-        if trial.arms.count() != 1:
+        if len(facts.arms) != 1:
             add(
                 "trial",
                 _("A single-arm trial needs exactly one arm; this trial has %(n)d.")
-                % {"n": trial.arms.count()},
+                % {"n": len(facts.arms)},
             )
     else:
         try:
@@ -211,7 +242,7 @@ def enrollment_problems(
         except ValueError:
             sizes = []
         try:
-            validate_design([(a.code, a.allocation_ratio) for a in trial.arms.all()], sizes)
+            validate_design([(a.code, a.allocation_ratio) for a in facts.arms], sizes)
         except ValueError as exc:
             add(
                 "trial",
@@ -248,7 +279,7 @@ def enrollment_problems(
                 )
 
     if check_cap and trial_site.enrollment_cap is not None:
-        enrolled = Enrollment.objects.filter(patient__trial_site=trial_site).count()
+        enrolled = facts.site_enrolled = _site_enrolled(trial_site)
         if enrolled >= trial_site.enrollment_cap:
             add("trial_site", _cap_message(enrolled, trial_site.enrollment_cap))
 
@@ -259,7 +290,11 @@ def enrollment_problems(
         stratification=stratification,
         errors=errors,
     )
-    return errors, plan
+    return errors, plan, facts
+
+
+def _site_enrolled(trial_site: TrialSite) -> int:
+    return Enrollment.objects.filter(patient__trial_site=trial_site).count()
 
 
 def _cap_message(enrolled: int, cap: int) -> str:
@@ -269,8 +304,8 @@ def _cap_message(enrolled: int, cap: int) -> str:
     ) % {"enrolled": enrolled, "cap": cap}
 
 
-def _next_randomization_number(trial: Trial, trial_site: TrialSite) -> str:
-    n = Enrollment.objects.filter(patient__trial_site=trial_site).count() + 1
+def _next_randomization_number(trial: Trial, trial_site: TrialSite, site_enrolled: int) -> str:
+    n = site_enrolled + 1
     while True:
         number = f"R-{trial_site.site.code}-{n:04d}"
         if not Enrollment.objects.filter(trial=trial, randomization_number=number).exists():
@@ -301,26 +336,28 @@ def patient_enroll(
     with transaction.atomic():
         trial_site = (
             TrialSite.objects.select_for_update(of=("self",))
-            .select_related("trial", "site")
+            # the principal investigator (and their language) is told of the enrollment
+            .select_related("trial", "site", "principal_investigator__staff_profile")
             .get(pk=patient.trial_site_id)
         )
-        locked = (
-            Patient.objects.select_for_update(of=("self",))
-            .select_related("trial_site__site", "trial_site__trial")
-            .get(pk=patient.pk)
-        )
+        locked = Patient.objects.select_for_update(of=("self",)).get(pk=patient.pk)
+        locked.trial_site = trial_site  # the row just locked, with its trial and site
         trial = trial_site.trial
-        errors, plan = enrollment_problems(
+        errors, plan, facts = _enrollment_problems(
             patient=locked,
             trial_site=trial_site,
             enrolled_on=enrolled_on,
             first_treatment_date=first_treatment_date,
             stratification=stratification,
+            check_cap=True,
         )
-        if errors or plan is None:
+        if errors or plan is None or facts is None:
             raise ValidationError(errors or {"patient": [_("The patient cannot be enrolled.")]})
 
-        arms = list(Arm.objects.filter(trial=trial).order_by("code"))
+        arms = facts.arms
+        site_enrolled = (
+            facts.site_enrolled if facts.site_enrolled is not None else _site_enrolled(trial_site)
+        )
         index = Enrollment.objects.filter(trial=trial, stratum=plan.key).count()
         if trial.design == Trial.Design.SINGLE_ARM:
             allocation = single_arm(arms[0].code, index)
@@ -342,7 +379,7 @@ def patient_enroll(
                 arm=arm,
                 enrolled_on=enrolled_on,
                 first_treatment_date=first_treatment_date,
-                randomization_number=_next_randomization_number(trial, trial_site),
+                randomization_number=_next_randomization_number(trial, trial_site, site_enrolled),
                 stratum=plan.key,
                 allocation_index=index,
                 block_number=allocation.block_number,
@@ -355,7 +392,7 @@ def patient_enroll(
                 patient=locked, status=Patient.Status.ON_STUDY, acting_user=acting_user, reason=why
             )
             visit_schedule_generate(enrollment=enrollment, acting_user=acting_user)
-            response_recompute(patient=locked, acting_user=acting_user)
+            response_recompute(patient=locked, acting_user=acting_user, enrollment=enrollment)
             enrollment_notify(enrollment)  # outbox, same transaction
     patient.status = locked.status
     return enrollment

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import copy
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,15 +11,16 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from audit.context import audit_context
 from audit.users import ActingUser
 from domain.analysis import patient_outcome, response_settings
 from domain.analysis_settings import analysis_settings
-from trials.datacut import enrolled_patients, patient_record, trial_settings
+from trials.datacut import enrolled_patients, patient_record, record_prefetches, trial_settings
 
-from ..models import Patient, ResponseSummary
+from ..models import Enrollment, Patient, ResponseSummary
 
 _deferred: contextvars.ContextVar[dict[int, tuple[Patient, Any]] | None] = contextvars.ContextVar(
     "response_recompute_deferred", default=None
@@ -42,20 +44,34 @@ def response_recompute_deferred() -> Iterator[None]:
 
 
 def response_recompute(
-    *, patient: Patient, acting_user: ActingUser | None = None
+    *,
+    patient: Patient,
+    acting_user: ActingUser | None = None,
+    enrollment: Enrollment | None = None,
 ) -> ResponseSummary | None:
     """Recompute the patient's outcome with the analysis engine and store it.
 
     Called in the same transaction as any change to imaging, enrollment, death or
     last-known-alive dates. Returns None for a patient who is not enrolled (and inside
     ``response_recompute_deferred``, where the work is done on leaving it).
+
+    ``enrollment``: the enrollment just written, in this transaction, of ``patient``
+    (locked and read in it, with its site): then the patient is not read again, only its
+    lesions and tumour assessments are.
     """
     noted = _deferred.get()
     if noted is not None:
         noted[patient.pk] = (patient, acting_user)
         return None
     trial = patient.trial_site.trial  # loaded once: the fresh copy's would be one query more
-    fresh = enrolled_patients(trial).filter(pk=patient.pk).first()
+    fresh: Patient | None
+    if enrollment is not None and enrollment.patient is patient:
+        fresh = copy.copy(patient)  # own caches: the prefetched rows stay off the caller's
+        fresh.__dict__.pop("_prefetched_objects_cache", None)
+        Patient.enrollment.related.set_cached_value(fresh, enrollment)
+        prefetch_related_objects([fresh], *record_prefetches())
+    else:
+        fresh = enrolled_patients(trial).filter(pk=patient.pk).first()
     if fresh is None:
         return None
     record = patient_record(fresh)

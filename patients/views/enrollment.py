@@ -110,7 +110,9 @@ def consent_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def patient_enroll(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = get_visible_or_404(Patient, request.user, pk=pk)
+    patient = get_visible_or_404(
+        Patient.objects.select_related("trial_site__site", "trial_site__trial"), request.user, pk=pk
+    )
     require_perm(request.user, Perm.ENROLL, trial_site=patient.trial_site)
     if request.method == "POST":
         form = EnrollForm(request.POST)

@@ -640,3 +640,94 @@ def test_concurrent_enrollments_respect_cap_slots_and_blocks(
     assert assert_blocks_balanced(trial, {"A": 1, "B": 1}) >= 4
     statuses = Counter(Patient.objects.values_list("status", flat=True))
     assert statuses == {Patient.Status.ON_STUDY: 20, Patient.Status.CONSENTED: 4}
+
+
+# ---------------------------------------------------------------------------
+# Cost of an enrollment (issue #17, "Writes")
+# ---------------------------------------------------------------------------
+
+#: Queries of one enrollment form POST (session and middleware included: allocation,
+#: visit schedule, outcome, outbox and every history row), here inside the test's
+#: transaction. 62 before issue #17's rework: consent and arms read twice, the site's
+#: count twice, one recipients query per group, the principal investigator and their
+#: language one by one, an existence check, savepoint and insert pair per outbox message,
+#: the patient re-read for its outcome. Lower it when it drops; never raise it.
+ENROLL_POST_QUERIES = 49
+
+
+def test_enrollment_post_query_count_is_pinned(
+    client,
+    trial,
+    trial_site_a,
+    ready,
+    coordinator_site_a,
+    investigator_site_a,
+    lead_investigator,
+    two_arms,
+):
+    from django.test.utils import CaptureQueriesContext
+
+    from notifications.models import OutboxMessage
+
+    trial_site_a.principal_investigator = investigator_site_a
+    trial_site_a.save()
+    visit_definitions(trial)
+    first, patient = ready(), ready()
+    client.force_login(coordinator_site_a)
+    for target in (first, patient):  # the first request warms the session and caches
+        url = reverse("patients:enroll", args=[target.pk])
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(
+                url, {"enrolled_on": TODAY.isoformat(), "confirm": "on"}, HTTP_X_REQUEST_ID="r-7"
+            )
+        assert response.status_code == 302
+    assert len(queries.captured_queries) <= ENROLL_POST_QUERIES, "\n".join(
+        q["sql"][:120] for q in queries.captured_queries
+    )
+
+    # the behaviour the count must not cost: allocation, schedule, history, outbox
+    enrollment = Enrollment.objects.select_related("arm").get(patient=patient)
+    assert enrollment.randomization_number == "R-SA-0002"
+    assert (enrollment.stratum, enrollment.allocation_index) == ("site=SA", 1)
+    expected = allocation_for(
+        trial.randomization_seed,
+        enrollment.stratum,
+        [("A", 1), ("B", 1)],
+        trial.block_sizes(),
+        1,
+    )
+    assert (enrollment.arm.code, enrollment.block_number, enrollment.block_size) == (
+        expected.arm_code,
+        expected.block_number,
+        expected.block_size,
+    )
+    patient.refresh_from_db()
+    assert patient.status == Patient.Status.ON_STUDY
+    trail = [
+        *enrollment.history.all(),
+        *patient.history.filter(status=Patient.Status.ON_STUDY),
+        *(row for visit in patient.visits.all() for row in visit.history.all()),
+    ]
+    assert len(trail) == 3  # the enrollment, the status change, the BASE visit
+    for row in trail:
+        assert row.history_user == coordinator_site_a
+        assert row.history_username == "crc_a"
+        assert row.history_origin == "web"
+        assert row.history_change_reason
+    assert {row.history_change_reason for row in trail} == {
+        "Enrollment",
+        "Visit schedule generated",
+    }
+    assert list(patient.visits.values_list("definition__code", flat=True)) == ["BASE"]
+    messages = OutboxMessage.objects.filter(key__startswith=f"enrollment:{enrollment.pk}:")
+    assert sorted(m.recipient for m in messages) == [
+        "lead@example.org",
+        "pi_a@example.org",
+    ]
+    for message in messages:
+        row = message.history.get()
+        assert (row.history_type, row.history_user, row.history_origin) == (
+            "+",
+            coordinator_site_a,
+            "web",
+        )
