@@ -9,6 +9,13 @@ Pseudonymisation and blinding are column properties: ``identity`` columns are wr
 only when the requester may see identities at every site of the trial; ``allocation``
 columns only when the requester may see the allocation (open-label trial, or the
 unblinded-view permission).
+
+Why one module: it is one declarative table. ``Column`` and ``Dataset``, the resolution of
+a column against the model fields and the value formatting at the top are the vocabulary
+the dataset definitions below are written in, and have no other use; both writers
+(``exports/csv_bundle.py`` and ``exports/odm/``) import the definitions and the same
+``formatter`` from here, so the CSV files, the data dictionary and the ODM ItemDefs cannot
+drift apart.
 """
 
 from __future__ import annotations

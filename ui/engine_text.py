@@ -25,7 +25,7 @@ from django.utils.translation import gettext_noop as _
 #: The engines' texts with their variable parts as ``{name}``. Fixed texts are listed
 #: too, so that ``makemessages`` and the test see the whole catalogue.
 TEMPLATES: tuple[str, ...] = (
-    # domain/statistics.py: proportions, response rates, Kaplan-Meier, Fisher, log-rank
+    # domain/statistics/: proportions, response rates, Kaplan-Meier, Fisher, log-rank
     _("Clopper-Pearson exact {level} CI"),
     _(
         "ORR = (CR + PR) / evaluable; DCR = (CR + PR + SD + non-CR/non-PD) / evaluable; "
@@ -112,7 +112,7 @@ TEMPLATES: tuple[str, ...] = (
     _("site {site} is not in sites"),
     _("enrolled_on is required"),
     _("arm code not in arms"),
-    # RECIST / iRECIST notes (domain/recist.py)
+    # RECIST / iRECIST notes (domain/recist/)
     _("PD shown by the evaluated targets alone; not evaluated: {lesions}"),
     _("target lesions not evaluated: {lesions}"),
     _("PR maintained: response established earlier and PD criteria not met"),

@@ -5,6 +5,12 @@ names of the interventions an adverse event's causality was assessed against) as
 the kernel ``access.blinding``: ``arm_visible_to`` for one row, ``arm_visibility`` for a
 page of rows in at most one query (so lists keep a constant query count),
 ``sequence_visible`` for the allocation sequence and ``arm_visible_q`` for the arm filter.
+
+Why one module: the serializers and the filters are the two halves of the same read
+endpoints (the viewsets in ``workflows.py`` take both from here, ``records.XSerializer``
+and ``records.XFilter``), and both halves apply the blinding kernel (the serializers
+through ``BlindedSerializerMixin``, the enrollment filter through ``arm_visible_q``), so
+what a blinded reader can see and filter by is decided in one file.
 """
 
 from __future__ import annotations

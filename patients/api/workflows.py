@@ -6,6 +6,12 @@ enrollments, visits, adverse events, tumour assessments and lesions; workflow en
 call, one output serializer. Objects come only through ``ScopedViewSetMixin`` (another
 site's record is a 404); the action's permission is checked before the input, as the web
 views do; POST workflows honour ``Idempotency-Key``.
+
+Why one module: read and write are not separate seams here. The per-record viewsets carry
+workflow actions of their own (consent ``withdraw``, enrollment ``first_treatment``, visit
+``submit`` / ``reschedule`` / ``missed``, adverse-event and assessment updates), built with
+the same ``workflow`` wrapper and lookup helpers at the top as ``PatientWorkflowViewSet``;
+the module is every patient endpoint together with the one wrapper they share.
 """
 
 from __future__ import annotations

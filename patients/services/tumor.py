@@ -8,6 +8,12 @@ database (enrollment, dates, visits, the other assessments) and translates every
 diameter_mm``, ``assessment_date``, or a non-field "Lesion T6: at most 5 target
 lesions"). The services here check everything first, then write, and recompute the
 patient's stored response in the same transaction.
+
+Why one module: these are the writes of one aggregate (an assessment with its lesions and
+measurements). Recording and updating, baseline and follow-up share the permission check,
+the patient lock, the enrollment lookup and the save / change-detection helpers at the
+top, and each ends with ``response_recompute`` in its transaction; the checks are already
+apart in ``tumor_checks.py``.
 """
 
 from __future__ import annotations

@@ -738,7 +738,7 @@ def test_conditional_odds_ratio_random_tables_equal_scipy():
 
 
 def test_odds_ratio_above_the_size_limit_is_the_stated_sample_alternative(monkeypatch):
-    from domain import statistics as module
+    from domain.statistics import fisher as module
 
     monkeypatch.setattr(module, "ODDS_RATIO_EXACT_LIMIT", 100)
     module.conditional_odds_ratio.cache_clear()
