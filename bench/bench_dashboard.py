@@ -8,8 +8,13 @@ server, created and dropped by this script), then measures:
   same invalidation an assessment change triggers) and warm (from the cache);
 - the time and number of SQL queries to serve the dashboard page and its data.json to the
   lead investigator (Django test client), cold and warm;
+- the same for waterfall.json and swimmer.json (the per-patient rows, binned or cut above
+  2,000 patients) and a trivial authenticated page (the API tokens page);
 - the same for a trial with a tenth of the patients, to show that the number of queries
   does not grow with the number of patients;
+- goals: ``dashboard_payload_kb``, the page plus its three JSON documents (gzipped, as
+  served) against 300 KB, and ``dashboard_warm_vs_get``, the median warm page against
+  the median trivial authenticated GET (<= 3x);
 - optionally the data-cut round trip (``export_datacut`` then ``analyze_datacut``).
 
 Usage:  python bench/bench_dashboard.py [--patients 10000] [--sites 20] [--followups 9]
@@ -38,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import common  # bench/common.py (this folder is on sys.path when run as a script)
-from ratios import Goals
+from ratios import Goals, median_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -46,6 +51,9 @@ sys.path.insert(0, str(ROOT))
 BENCH_DB = os.environ.get("BENCH_DB_NAME", "bench_hbtrials")
 INTERVAL = 42  # days between scans (imaging every 6 weeks)
 CHUNK = 1000  # patients per bulk_create round
+#: The dashboard page and its data (data.json, waterfall.json, swimmer.json; gzipped as
+#: served), whatever the number of patients (issue #17, item 2).
+PAYLOAD_GOAL_KB = 300
 
 
 # --- a separate database -----------------------------------------------------------------
@@ -460,25 +468,54 @@ def measure_trial(trial: Any, lead: Any) -> dict[str, dict[str, Any]]:
     out["lean baseline (raw read + closed form)"] = m
     user = user_model.objects.get(pk=lead.pk)
     with measured() as m:
+        trial_statistics_for(trial=trial, user=user, part="summary")
+    out["statistics, warm (summary)"] = m  # what the page and data.json read
+    user = user_model.objects.get(pk=lead.pk)
+    with measured() as m:
         trial_statistics_for(trial=trial, user=user)
-    out["statistics, warm (cache)"] = m
+    out["statistics, warm (full)"] = m  # the API and CSV: summary, rows, joined
 
     client = Client()
     client.force_login(lead)
     page = reverse("trials:dashboard", args=[trial.pk])
     data = reverse("trials:dashboard_data", args=[trial.pk])
+    gzip = {"accept-encoding": "gzip"}
+    trivial = reverse("api-tokens")  # a trivial authenticated page (as bench_writes)
     statistics_invalidate(trial_id=trial.pk)
     for label, url, headers in (
         ("dashboard page, cold", page, {}),
         ("dashboard page, warm", page, {}),
         ("data.json, warm", data, {}),
-        ("data.json, warm, gzip", data, {"accept-encoding": "gzip"}),
+        ("data.json, warm, gzip", data, gzip),
+        (
+            "waterfall.json, warm, gzip",
+            reverse("trials:dashboard_waterfall", args=[trial.pk]),
+            gzip,
+        ),
+        ("swimmer.json, warm, gzip", reverse("trials:dashboard_swimmer", args=[trial.pk]), gzip),
+        ("trivial GET (API tokens page)", trivial, {}),
     ):
         with measured() as m:
             response = client.get(url, headers=headers)
         assert response.status_code == 200, (url, response.status_code)
         m["bytes"] = len(response.content)
         out[label] = m
+    # What a browser downloads for the dashboard: the page (never compressed: it holds
+    # the CSRF token) and its three JSON documents, gzipped.
+    payload = sum(
+        out[label]["bytes"]
+        for label in (
+            "dashboard page, warm",
+            "data.json, warm, gzip",
+            "waterfall.json, warm, gzip",
+            "swimmer.json, warm, gzip",
+        )
+    )
+    out["_timing"] = {
+        "page_warm": median_seconds(lambda: client.get(page), repeat=9),
+        "trivial_get": median_seconds(lambda: client.get(trivial), repeat=9),
+        "payload_bytes": payload,
+    }
     out["_stats"] = {"enrolled": stats["overall"]["rates"]["enrolled"], "stats": stats}
     return out
 
@@ -646,6 +683,15 @@ def main() -> int:
             f"statistics_cold_vs_lean at {small_n:,} patients (trend, not a goal): "
             f"{cold * 1000:.2f} ms, {lean * 1000:.2f} ms, {cold / lean:.2f}x"
         )
+        timing = results[args.patients]["_timing"]
+        goals.ratio(
+            "dashboard_payload_kb",
+            timing["payload_bytes"] / 1024,
+            PAYLOAD_GOAL_KB,
+            limit=1,
+            unit="KB",
+        )
+        goals.ratio("dashboard_warm_vs_get", timing["page_warm"], timing["trivial_get"], limit=3)
         goals.ratio(
             "statistics_cold_vs_lean",
             results[args.patients]["statistics, cold (no cache)"]["seconds"],

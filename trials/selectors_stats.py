@@ -10,7 +10,11 @@ over stored outcomes, whatever the number of assessments, and from the same engi
 Caching: results live in Django's cache under a key that includes the trial's statistics
 version (``trial-stats-version:<trial id>``, bumped by ``statistics_invalidate`` whenever
 a patient's outcome changes), the cutoff date, the scope (site codes) and whether
-arm-level figures are included. The trial header (settings, arms, sites and targets) is
+arm-level figures are included; in two entries (``domain.analysis_payload.split``): the
+summary, whose size does not grow with the number of patients (the dashboard page and
+its data.json read only this one), and the per-patient rows (waterfall, swimmer, every
+Kaplan-Meier step: the waterfall.json and swimmer.json endpoints, the CSV downloads and
+the API). The trial header (settings, arms, sites and targets) is
 cached the same way, with a short time-out so configuration edits show within minutes.
 
 Scope:
@@ -37,7 +41,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from access import blinding
-from domain import analysis
+from domain import analysis, analysis_payload
 from patients.models import ResponseSummary
 from sites.roles import ROLE_PERMS, SITE_ROLES, TRIAL_ROLES, Perm
 from sites.scoping import has_perm, scope_for
@@ -49,6 +53,10 @@ from .models import Trial
 STATS_TIMEOUT = 6 * 3600  # seconds; the version key makes a stale entry unreachable anyway
 HEADER_TIMEOUT = 600  # seconds; trial configuration (targets, arms) shows within 10 minutes
 ALL_SITES = "*"
+SUMMARY, ROWS = "summary", "rows"  # the two cache entries of one set of figures
+#: First rows of each per-patient list and KM curve the summary keeps (the page's
+#: "Numbers" tables show no more; the CSV downloads read the rows).
+HEAD_ROWS = 100
 
 #: Keys of ``trial_level`` (the trial-wide aggregates a site investigator also sees).
 TRIAL_LEVEL_KEYS = (
@@ -201,6 +209,47 @@ def _header_for(header: dict[str, Any], site_codes: Sequence[str] | None) -> dic
     return {**header, "sites": [s for s in header["sites"] if s["code"] in wanted]}
 
 
+def _stats_key(
+    trial: Trial, site_codes: Sequence[str] | None, *, arm_level: bool, cutoff: date
+) -> str:
+    scope_key = ALL_SITES if site_codes is None else ",".join(sorted(site_codes))
+    return (
+        f"trial-stats:{_trial_token(trial)}:v{stats_version(trial.pk)}:{cutoff.isoformat()}"
+        f":{scope_key}:{int(arm_level)}"
+    )
+
+
+def _figures(
+    trial: Trial,
+    header: dict[str, Any],
+    site_codes: Sequence[str] | None,
+    *,
+    arm_level: bool,
+    cutoff: date,
+    rows: bool,
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """(summary, per-patient rows or None) of ``domain.analysis_payload.split``, from the
+    cache (one read, of the rows only when asked for); on a miss both are computed and
+    cached under their two keys, so that a page reading the summary never loads rows."""
+    key = _stats_key(trial, site_codes, arm_level=arm_level, cutoff=cutoff)
+    keys = [f"{key}:{SUMMARY}", f"{key}:{ROWS}"] if rows else [f"{key}:{SUMMARY}"]
+    if rows:
+        found = cache.get_many(keys)
+    else:
+        summary = cache.get(keys[0])
+        found = {} if summary is None else {keys[0]: summary}
+    if len(found) == len(keys):
+        return found[keys[0]], found[keys[1]] if rows else None
+    outcomes = _outcomes(trial, site_codes)
+    stats = analysis.trial_statistics(
+        _header_for(header, site_codes), outcomes, arm_level=arm_level
+    )
+    stats["computed_at"] = timezone.now().isoformat(timespec="seconds")
+    summary, patient_rows = analysis_payload.split(stats, head=HEAD_ROWS)
+    cache.set_many({f"{key}:{SUMMARY}": summary, f"{key}:{ROWS}": patient_rows}, STATS_TIMEOUT)
+    return summary, patient_rows if rows else None
+
+
 def _compute(
     trial: Trial,
     header: dict[str, Any],
@@ -209,20 +258,8 @@ def _compute(
     arm_level: bool,
     cutoff: date,
 ) -> dict[str, Any]:
-    scope_key = ALL_SITES if site_codes is None else ",".join(sorted(site_codes))
-    key = (
-        f"trial-stats:{_trial_token(trial)}:v{stats_version(trial.pk)}:{cutoff.isoformat()}"
-        f":{scope_key}:{int(arm_level)}"
-    )
-    stats = cache.get(key)
-    if stats is None:
-        outcomes = _outcomes(trial, site_codes)
-        stats = analysis.trial_statistics(
-            _header_for(header, site_codes), outcomes, arm_level=arm_level
-        )
-        stats["computed_at"] = timezone.now().isoformat(timespec="seconds")
-        cache.set(key, stats, STATS_TIMEOUT)
-    return stats
+    """The cached summary (computed, with the rows, on a miss)."""
+    return _figures(trial, header, site_codes, arm_level=arm_level, cutoff=cutoff, rows=False)[0]
 
 
 def trial_level_only(stats: dict[str, Any]) -> dict[str, Any]:
@@ -246,15 +283,24 @@ def arm_level_for(*, trial: Trial, user: Any) -> bool:
 
 
 def trial_statistics_for(
-    *, trial: Trial, user: Any, site_code: str | None = None
+    *, trial: Trial, user: Any, site_code: str | None = None, part: str = "full"
 ) -> dict[str, Any]:
     """Every dashboard figure of ``trial`` that ``user`` may see (see the module doc).
+
+    ``part``: ``"full"`` (the API, the CSV downloads): the whole dict of
+    ``domain.analysis.trial_statistics``, per-patient rows and every KM step included;
+    ``"summary"`` (the dashboard page and its data.json): the summary of
+    ``domain.analysis_payload.split``, whose size does not grow with the number of
+    patients, read from its own cache entry without the rows. Both carry ``scope`` and
+    ``trial_level`` (the whole trial's aggregates, for site roles).
 
     Queries, whatever the number of patients: the user's memberships (once per user
     object), then on a cache miss the trial header (2) and the outcomes (1; a site
     investigator's trial-level figures add 1 more). A warm cache needs none of them.
     Raises ``UnknownSite`` (a 404) for a site the user may not see.
     """
+    if part not in ("full", SUMMARY):
+        raise ValueError(f"part must be 'full' or 'summary', not {part!r}")
     cutoff = timezone.localdate()
     trial_wide, own_sites = dashboard_sites(trial=trial, user=user)
     arm_level = arm_level_for(trial=trial, user=user)
@@ -269,7 +315,14 @@ def trial_statistics_for(
         scope = None
     else:
         scope = visible
-    stats = dict(_compute(trial, header, scope, arm_level=arm_level, cutoff=cutoff))
+
+    def figures(codes: list[str] | None) -> dict[str, Any]:
+        summary, rows = _figures(
+            trial, header, codes, arm_level=arm_level, cutoff=cutoff, rows=part == "full"
+        )
+        return dict(summary) if rows is None else analysis_payload.join(summary, rows)
+
+    stats = figures(scope)
     stats["scope"] = {
         "trial_wide": trial_wide,
         "sites": visible if scope is None else list(scope),
@@ -281,9 +334,26 @@ def trial_statistics_for(
             if s["code"] in visible
         ],
     }
-    if not trial_wide:
-        everything = _compute(trial, header, None, arm_level=arm_level, cutoff=cutoff)
-        stats["trial_level"] = trial_level_only(everything)
-    else:
-        stats["trial_level"] = None
+    stats["trial_level"] = None if trial_wide else trial_level_only(figures(None))
     return stats
+
+
+def patient_rows_for(
+    *, trial: Trial, user: Any, site_code: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(summary as ``trial_statistics_for(part="summary")``, the per-patient rows of the
+    same scope and arm level: ``waterfall`` and ``swimmer`` when arm-level figures are
+    shown, and ``steps``, every KM curve's steps). Same scope, blinding and queries."""
+    summary = trial_statistics_for(trial=trial, user=user, site_code=site_code, part=SUMMARY)
+    scope = summary["scope"]
+    codes = None if scope["trial_wide"] and not scope["site_filter"] else scope["sites"]
+    cutoff = date.fromisoformat(summary["cutoff_date"])
+    _summary, rows = _figures(
+        trial,
+        cached_trial_header(trial, cutoff=cutoff),
+        codes,
+        arm_level=summary["arm_level"],
+        cutoff=cutoff,
+        rows=True,
+    )
+    return summary, rows or {}

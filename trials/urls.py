@@ -11,5 +11,15 @@ urlpatterns = [
     path("consent-documents/<int:pk>/", views.consent_document, name="consent_document"),
     path("<int:pk>/dashboard/", views_dashboard.dashboard, name="dashboard"),
     path("<int:pk>/dashboard/data.json", views_dashboard.dashboard_data, name="dashboard_data"),
+    path(
+        "<int:pk>/dashboard/waterfall.json",
+        views_dashboard.dashboard_waterfall,
+        name="dashboard_waterfall",
+    ),
+    path(
+        "<int:pk>/dashboard/swimmer.json",
+        views_dashboard.dashboard_swimmer,
+        name="dashboard_swimmer",
+    ),
     path("<int:pk>/dashboard/<str:chart>.csv", views_dashboard.dashboard_csv, name="dashboard_csv"),
 ]

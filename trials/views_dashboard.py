@@ -1,7 +1,11 @@
-"""The investigator dashboard: page, its data (JSON) and one CSV per chart.
+"""The investigator dashboard: page, its data (JSON), the waterfall's and the swimmer's
+rows (JSON) and one CSV per chart.
 
-All three read ``trials.selectors_stats.trial_statistics_for`` (cached, scoped, blinded
-where it must be), so the page, the charts and the downloads show the same numbers.
+All read ``trials.selectors_stats`` (cached, scoped, blinded where it must be), so the
+page, the charts and the downloads show the same numbers. The page and data.json read
+the summary only (its size does not grow with the number of patients); waterfall.json
+and swimmer.json read the per-patient rows, all of them up to ``PATIENT_ROWS_LIMIT``
+patients, binned or the longest on study above; the CSV downloads have every row.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
 
+from domain import analysis_payload
 from domain.analysis import BOR_ORDER
 from sites.mixins import get_visible_or_404, require_perm
 from sites.roles import Perm
@@ -26,16 +31,28 @@ from . import dashboard_details as details
 from . import dashboard_tables as tables
 from . import svg_charts
 from .models import Trial
-from .selectors_stats import trial_statistics_for
+from .selectors_stats import HEAD_ROWS, patient_rows_for, trial_statistics_for
 
-ROW_LIMIT = 100  # rows of a "Numbers" table on the page; the CSV has them all
+ROW_LIMIT = HEAD_ROWS  # rows of a "Numbers" table on the page; the CSV has them all
 
 
-def _load(request: HttpRequest, pk: int) -> tuple[Trial, dict[str, Any]]:
+#: Up to this many patients, waterfall.json and swimmer.json send every row; above, the
+#: waterfall is binned and the swimmer holds the ``SWIMMER_LONGEST`` longest on study.
+PATIENT_ROWS_LIMIT = 2000
+SWIMMER_LONGEST = 60  # rows the swimmer chart draws (dashboard.js SWIMMER_MAX)
+WATERFALL_BIN = 5  # percentage points of best change per bin
+WATERFALL_RANGE = (-100, 200)  # bins between; changes above the top share the last bin
+
+
+def _trial(request: HttpRequest, pk: int) -> tuple[Trial, str | None]:
     trial = get_visible_or_404(Trial, request.user, pk=pk)
     require_perm(request.user, Perm.VIEW_DASHBOARD, trial=trial)
-    site = (request.GET.get("site") or "").strip() or None
-    return trial, trial_statistics_for(trial=trial, user=request.user, site_code=site)
+    return trial, (request.GET.get("site") or "").strip() or None
+
+
+def _load(request: HttpRequest, pk: int, *, part: str = "full") -> tuple[Trial, dict[str, Any]]:
+    trial, site = _trial(request, pk)
+    return trial, trial_statistics_for(trial=trial, user=request.user, site_code=site, part=part)
 
 
 def _js_strings() -> dict[str, str]:
@@ -67,24 +84,35 @@ def _js_strings() -> dict[str, str]:
         "allPatients": _("All patients"),
         "wholeTrial": _("Whole trial (all sites)"),
         "showing": _("Showing the %(n)s patients longest on study of %(total)s; the CSV has all."),
+        "binned": _(
+            "%(total)s patients, counted in bins of %(width)s percentage points of best "
+            "change (too many for one bar each); the CSV lists every patient."
+        ),
+        "censored": _("Censored"),
         "loadError": _("The chart data could not be loaded."),
         "noData": _("No data yet."),
     }
 
 
 def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
-    trial, stats = _load(request, pk)
+    # The summary only (never the per-patient rows): its first rows of each list and KM
+    # curve fill the "Numbers" tables, its row counts their "first 100 of N".
+    trial, summary = _load(request, pk, part="summary")
+    stats = analysis_payload.with_heads(summary)
     charts = tables.available_charts(stats)
     site = stats["scope"]["site_filter"]
     query = "?" + urlencode({"site": site}) if site else ""
     sections = {}
     for chart in charts:
         table = tables.TABLES[chart](stats)
+        total = tables.row_total(summary, chart, table)
+        rows = tables.limited(table.rows, ROW_LIMIT)
         sections[chart.replace("-", "_")] = {
             "labels": table.labels,
-            "rows": tables.limited(table.rows, ROW_LIMIT),
-            "total": len(table.rows),
-            "truncated": len(table.rows) > ROW_LIMIT,
+            "rows": rows,
+            "body": tables.rows_html(rows),
+            "total": total,
+            "truncated": total > ROW_LIMIT,
             "csv_url": reverse("trials:dashboard_csv", args=[trial.pk, chart]) + query,
         }
     overall = stats["overall"]
@@ -139,6 +167,8 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         "blinded_hidden": not stats["arm_level"],
         "data_url": reverse("trials:dashboard_data", args=[trial.pk]) + query,
+        "waterfall_url": reverse("trials:dashboard_waterfall", args=[trial.pk]) + query,
+        "swimmer_url": reverse("trials:dashboard_swimmer", args=[trial.pk]) + query,
         "js_strings": _js_strings(),
         "summary_rows": tables.summary_rows(stats),
         "bor_order": BOR_ORDER,
@@ -168,8 +198,79 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
 # which carry the CSRF token, are not compressed.
 @gzip_page
 def dashboard_data(request: HttpRequest, pk: int) -> JsonResponse:
-    _trial, stats = _load(request, pk)
-    return JsonResponse(stats)
+    """The summary: every figure but the per-patient rows (see waterfall.json and
+    swimmer.json); KM curves compressed for drawing. Its size does not grow with the
+    number of patients."""
+    _trial, summary = _load(request, pk, part="summary")
+    return JsonResponse(analysis_payload.public(summary))
+
+
+def _rows(request: HttpRequest, pk: int, chart: str) -> list[dict[str, Any]]:
+    trial, site = _trial(request, pk)
+    _summary, rows = patient_rows_for(trial=trial, user=request.user, site_code=site)
+    if chart not in rows:  # blinded: no patient-level chart (as its CSV)
+        raise Http404(chart)
+    return rows[chart]
+
+
+def waterfall_bins(rows: list[dict[str, Any]], *, arms: bool) -> list[dict[str, Any]]:
+    """Patients per ``WATERFALL_BIN``-point bin of best change from baseline, from the
+    largest increase down to -100% (the waterfall's order), with counts by best overall
+    response and, when ``arms``, by arm."""
+    low, high = WATERFALL_RANGE
+    counts: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        start = int(min(max(r["best_change_pct"], low), high) // WATERFALL_BIN) * WATERFALL_BIN
+        b = counts.setdefault(start, {"bor": {}, "arm": {}, "n": 0})
+        b["n"] += 1
+        b["bor"][r["bor"]] = b["bor"].get(r["bor"], 0) + 1
+        if arms:
+            b["arm"][r["arm"]] = b["arm"].get(r["arm"], 0) + 1
+    out = []
+    for start in sorted(counts, reverse=True):
+        b = counts[start]
+        item = {
+            "from": start,
+            "to": None if start >= high else start + WATERFALL_BIN,
+            "n": b["n"],
+            "by_bor": {k: b["bor"][k] for k in BOR_ORDER if k in b["bor"]},
+        }
+        if arms:
+            item["by_arm"] = dict(sorted(b["arm"].items()))
+        out.append(item)
+    return out
+
+
+@gzip_page
+def dashboard_waterfall(request: HttpRequest, pk: int) -> JsonResponse:
+    """The waterfall's rows (best change first), or above ``PATIENT_ROWS_LIMIT`` patients
+    the same patients in bins (``binned``); ``total`` patients, ``shown`` rows listed."""
+    rows = _rows(request, pk, "waterfall")
+    total = len(rows)
+    if total <= PATIENT_ROWS_LIMIT:
+        return JsonResponse({"total": total, "shown": total, "binned": False, "rows": rows})
+    bins = waterfall_bins(rows, arms=True)
+    return JsonResponse(
+        {
+            "total": total,
+            "shown": 0,
+            "binned": True,
+            "bin_width": WATERFALL_BIN,
+            "bins": bins,
+        }
+    )
+
+
+@gzip_page
+def dashboard_swimmer(request: HttpRequest, pk: int) -> JsonResponse:
+    """The swimmer's rows (longest on study first): all up to ``PATIENT_ROWS_LIMIT``
+    patients, else the ``SWIMMER_LONGEST`` longest (``truncated``)."""
+    rows = _rows(request, pk, "swimmer")
+    total = len(rows)
+    shown = rows if total <= PATIENT_ROWS_LIMIT else rows[:SWIMMER_LONGEST]
+    return JsonResponse(
+        {"total": total, "shown": len(shown), "truncated": len(shown) < total, "rows": shown}
+    )
 
 
 @gzip_page

@@ -1,4 +1,5 @@
-/* Investigator dashboard: draws the charts from the page's data.json with Chart.js
+/* Investigator dashboard: draws the charts from the page's data.json (and the
+ * waterfall.json and swimmer.json rows) with Chart.js
  * (vendored, served by the app). Every number shown here is also in the "Numbers"
  * table and the CSV download under each chart. */
 (function () {
@@ -233,8 +234,11 @@
     });
   }
 
-  function waterfallChart(stats) {
-    var rows = stats.waterfall || [];
+  // The waterfall's data (waterfall.json): one bar per patient, or above the server's
+  // limit the patients counted in bins of best change, stacked by best overall response.
+  function waterfallChart(data) {
+    if (data.binned) return waterfallBinned(data);
+    var rows = data.rows || [];
     var present = {};
     rows.forEach(function (r) { present[r.bor] = true; });
     return new Chart(document.getElementById("canvas-waterfall"), {
@@ -272,12 +276,44 @@
     });
   }
 
-  function swimmerChart(stats) {
-    var all = stats.swimmer || [];
-    var rows = all.slice(0, SWIMMER_MAX);
+  function waterfallBinned(data) {
+    var bins = data.bins || [];
+    var note = document.getElementById("waterfall-note");
+    if (note) {
+      note.textContent = T.binned.replace("%(total)s", data.total).replace("%(width)s", data.bin_width);
+    }
+    var labels = bins.map(function (b) {
+      return b.to === null ? "≥ " + b.from + "%" : b.from + "% … " + b.to + "%";
+    });
+    var datasets = Object.keys(BOR_COLORS).filter(function (k) {
+      return bins.some(function (b) { return b.by_bor[k]; });
+    }).map(function (k) {
+      return {
+        label: k, backgroundColor: BOR_COLORS[k], barPercentage: 1.0, categoryPercentage: 0.95,
+        data: bins.map(function (b) { return b.by_bor[k] || 0; })
+      };
+    });
+    return new Chart(document.getElementById("canvas-waterfall"), {
+      type: "bar",
+      data: {labels: labels, datasets: datasets},
+      options: {
+        maintainAspectRatio: false, animation: false,
+        scales: {
+          x: {stacked: true, ticks: {autoSkip: true, maxRotation: 90, minRotation: 60}, title: {display: true, text: T.bestChange}},
+          y: {stacked: true, beginAtZero: true, title: {display: true, text: T.patients}}
+        },
+        plugins: {legend: {position: "top", labels: {boxWidth: 12}}, tooltip: {mode: "index", intersect: false}}
+      }
+    });
+  }
+
+  // The swimmer's data (swimmer.json): its rows, longest on study first, and the total.
+  function swimmerChart(data) {
+    var rows = (data.rows || []).slice(0, SWIMMER_MAX);
+    var total = data.total || 0;
     var note = document.getElementById("swimmer-note");
-    if (note && all.length > rows.length) {
-      note.textContent = T.showing.replace("%(n)s", rows.length).replace("%(total)s", all.length);
+    if (note && total > rows.length) {
+      note.textContent = T.showing.replace("%(n)s", rows.length).replace("%(total)s", total);
     }
     var labels = rows.map(function (r) { return r.subject_id; });
     var present = {};
@@ -358,23 +394,27 @@
     return [{label: T.allPatients, km: stats.overall[kind]}];
   }
 
+  // A curve of data.json: `curve` (columns) where S(t) changes, `censor_marks` where
+  // patients were censored (aggregated in time bins on a large trial).
   function kmChart(stats, kind) {
     var datasets = [];
+    // the curve is stored in days; the axis shows months (30.4375 days)
+    function mo(days) { return Math.round(days / 30.4375 * 1000) / 1000; }
+    function points(times, values) {
+      return [{x: 0, y: 1}].concat(times.map(function (t, j) { return {x: mo(t), y: values[j]}; }));
+    }
     kmGroups(stats, kind).forEach(function (g, i) {
-      var steps = g.km.steps || [];
-      var start = {x: 0, y: 1};
-      // the curve is stored in days; the axis shows months (30.4375 days)
-      function mo(s) { return Math.round(s.time / 30.4375 * 1000) / 1000; }
-      var curve = [start].concat(steps.map(function (s) { return {x: mo(s), y: s.survival}; }));
-      var lower = [start].concat(steps.map(function (s) { return {x: mo(s), y: s.ci_lower}; }));
-      var upper = [start].concat(steps.map(function (s) { return {x: mo(s), y: s.ci_upper}; }));
-      var radius = [0].concat(steps.map(function (s) { return s.censored > 0 ? 4 : 0; }));
-      datasets.push({label: g.label, data: curve, stepped: "before", borderColor: color(i * 3), backgroundColor: color(i * 3),
-        borderWidth: 2, pointStyle: "cross", pointRadius: radius, pointHoverRadius: 4, fill: false});
-      datasets.push({label: g.label + " · " + T.ciBand, band: true, data: lower, stepped: "before",
+      var c = g.km.curve || {time: [], survival: [], ci_lower: [], ci_upper: []};
+      var m = g.km.censor_marks || {time: [], survival: [], count: []};
+      datasets.push({label: g.label, data: points(c.time, c.survival), stepped: "before", borderColor: color(i * 3),
+        backgroundColor: color(i * 3), borderWidth: 2, pointRadius: 0, pointHoverRadius: 0, fill: false});
+      datasets.push({label: g.label + " · " + T.ciBand, band: true, data: points(c.time, c.ci_lower), stepped: "before",
         borderWidth: 0, pointRadius: 0, fill: false, spanGaps: true});
-      datasets.push({label: g.label + " · " + T.ciBand, band: true, data: upper, stepped: "before",
+      datasets.push({label: g.label + " · " + T.ciBand, band: true, data: points(c.time, c.ci_upper), stepped: "before",
         borderWidth: 0, pointRadius: 0, fill: "-1", backgroundColor: color(i * 3, 0.15), spanGaps: true});
+      datasets.push({label: g.label + " · " + T.censored, band: true, showLine: false, pointStyle: "cross",
+        pointRadius: 4, pointHoverRadius: 4, borderColor: color(i * 3), borderWidth: 2,
+        data: m.time.map(function (t, j) { return {x: mo(t), y: m.survival[j], n: m.count[j]}; })});
     });
     return new Chart(document.getElementById("canvas-km-" + kind), {
       type: "line",
@@ -394,19 +434,19 @@
     });
   }
 
-  function draw(stats) {
+  function draw(stats, waterfall, swimmer) {
     var builders = [
-      ["canvas-enrollment", enrollmentChart],
-      ["canvas-rates", ratesChart],
-      ["canvas-waterfall", waterfallChart],
-      ["canvas-swimmer", swimmerChart],
-      ["canvas-km-pfs", function (s) { return kmChart(s, "pfs"); }],
-      ["canvas-km-os", function (s) { return kmChart(s, "os"); }]
+      ["canvas-enrollment", function () { return enrollmentChart(stats); }],
+      ["canvas-rates", function () { return ratesChart(stats); }],
+      ["canvas-waterfall", function () { return waterfallChart(loaded(waterfall)); }],
+      ["canvas-swimmer", function () { return swimmerChart(loaded(swimmer)); }],
+      ["canvas-km-pfs", function () { return kmChart(stats, "pfs"); }],
+      ["canvas-km-os", function () { return kmChart(stats, "os"); }]
     ];
     builders.forEach(function (b) {
       if (!document.getElementById(b[0])) return;
       try {
-        b[1](stats);
+        b[1]();
       } catch (err) {
         fail(b[0], T.loadError);
         if (window.console) console.error(err);
@@ -415,17 +455,33 @@
     document.body.setAttribute("data-charts-ready", "1");
   }
 
+  function loaded(result) {
+    if (!result || result.error) throw (result && result.error) || new Error("no data");
+    return result;
+  }
+
   var select = document.getElementById("id_site");
   if (select) {
     select.addEventListener("change", function () { select.form.submit(); });
   }
 
-  fetch(root.getAttribute("data-url"), {credentials: "same-origin", headers: {"Accept": "application/json"}})
-    .then(function (r) {
-      if (!r.ok) throw new Error(r.status);
-      return r.json();
-    })
-    .then(draw)
+  function getJSON(url) {
+    return fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (r) {
+        if (!r.ok) throw new Error(r.status);
+        return r.json();
+      });
+  }
+
+  // The per-patient rows come on their own (waterfall.json, swimmer.json): a failure
+  // there fails that chart only.
+  function optional(name) {
+    var url = root.getAttribute(name);
+    return url ? getJSON(url).catch(function (err) { return {error: err}; }) : Promise.resolve(null);
+  }
+
+  Promise.all([getJSON(root.getAttribute("data-url")), optional("data-waterfall-url"), optional("data-swimmer-url")])
+    .then(function (results) { draw(results[0], results[1], results[2]); })
     .catch(function (err) {
       ["canvas-enrollment", "canvas-rates", "canvas-waterfall", "canvas-swimmer", "canvas-km-pfs", "canvas-km-os"]
         .forEach(function (id) { fail(id, T.loadError); });

@@ -107,3 +107,29 @@ def test_site_investigator_sees_only_their_sites_patients(
     body = page.locator("main").inner_text()
     for patient in seeded["SB"]:
         assert patient.subject_id not in body
+
+
+def test_many_patients_bin_the_waterfall_and_cut_the_swimmer(
+    page, live_server, trial, seeded, lead_investigator, monkeypatch
+):
+    from trials import views_dashboard
+
+    monkeypatch.setattr(views_dashboard, "PATIENT_ROWS_LIMIT", 4)  # six patients are many
+    monkeypatch.setattr(views_dashboard, "SWIMMER_LONGEST", 2)
+    login(page, live_server, "lead")
+    errors, _requests = open_dashboard(page, live_server, trial)
+    assert errors == []
+    for chart_id, points, _width in page.evaluate(POINTS_JS, list(CANVASES)):
+        assert points > 0, chart_id
+    waterfall = page.evaluate(
+        """() => { const c = Chart.getChart(document.getElementById('canvas-waterfall'));
+        return {labels: c.data.labels, patients: c.data.datasets.reduce(
+          (n, d) => n + d.data.reduce((a, b) => a + b, 0), 0)}; }"""
+    )
+    assert waterfall["patients"] == 6 and all("%" in label for label in waterfall["labels"])
+    assert "6 patients, counted in bins of 5" in page.inner_text("#waterfall-note")
+    swimmer = page.evaluate(
+        "() => Chart.getChart(document.getElementById('canvas-swimmer')).data.labels"
+    )
+    assert len(swimmer) == 2
+    assert "Showing the 2 patients longest on study of 6" in page.inner_text("#swimmer-note")

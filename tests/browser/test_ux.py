@@ -428,11 +428,10 @@ def seeded(trial: Any, trial_site_a: Any, trial_site_b: Any) -> Any:
     cache.clear()
 
 
-def synthetic(stats: dict[str, Any], n: int) -> dict[str, Any]:
-    """The page's data with ``n`` waterfall and swimmer rows (the charts' worst case)."""
+def synthetic(n: int) -> dict[str, dict[str, Any]]:
+    """waterfall.json and swimmer.json with ``n`` rows (the charts' worst case)."""
     bors = ["CR", "PR", "SD", "PD", "NE"]
-    stats = dict(stats)
-    stats["waterfall"] = [
+    waterfall = [
         {
             "subject_id": f"CRYO-SX-{i:04d}",
             "best_change_pct": -100 + (i * 160 / n),
@@ -440,7 +439,7 @@ def synthetic(stats: dict[str, Any], n: int) -> dict[str, Any]:
         }
         for i in range(n)
     ]
-    stats["swimmer"] = [
+    swimmer = [
         {
             "subject_id": f"CRYO-SX-{i:04d}",
             "days_on_study": 800 - i * 700 // n,
@@ -451,7 +450,10 @@ def synthetic(stats: dict[str, Any], n: int) -> dict[str, Any]:
         }
         for i in range(n)
     ]
-    return stats
+    return {
+        "waterfall": {"total": n, "shown": n, "binned": False, "rows": waterfall},
+        "swimmer": {"total": n, "shown": n, "truncated": False, "rows": swimmer},
+    }
 
 
 CHART_GEOMETRY_JS = """
@@ -485,16 +487,14 @@ def test_charts_stay_readable_from_20_to_2000_patients(
     # The dashboard is in the navigation and on the home page.
     assert page.locator("nav.mainnav a[data-nav='dashboard']").count() == 1
     assert page.locator("#home-dashboard").count() == 1
-    real = json.loads(
-        page.context.request.get(f"{live_server.url}/trials/{trial.pk}/dashboard/data.json").text()
-    )
-    data = synthetic(real, patients)
-    page.route(
-        "**/dashboard/data.json*",
-        lambda route: route.fulfill(
-            status=200, content_type="application/json", body=json.dumps(data)
-        ),
-    )
+
+    def fulfil(body: dict[str, Any]) -> Any:
+        return lambda route: route.fulfill(
+            status=200, content_type="application/json", body=json.dumps(body)
+        )
+
+    for chart, body in synthetic(patients).items():
+        page.route(f"**/dashboard/{chart}.json*", fulfil(body))
     page.click("nav.mainnav a[data-nav='dashboard']")
     page.wait_for_selector("body[data-charts-ready='1']")
     g = page.evaluate(CHART_GEOMETRY_JS)

@@ -41,6 +41,15 @@ def data(client, trial, **params):
     return response.json()
 
 
+def patient_rows(client, trial, chart, **params):
+    """The rows of waterfall.json or swimmer.json (every row: few patients here)."""
+    response = client.get(reverse(f"trials:dashboard_{chart}", args=[trial.pk]), params)
+    assert response.status_code == 200, response.content[:500]
+    body = response.json()
+    assert body["shown"] == body["total"] == len(body["rows"])
+    return body["rows"]
+
+
 def test_lead_investigator_sees_every_sites_patients(client, trial, seeded, lead_investigator):
     client.force_login(lead_investigator)
     page = client.get(reverse("trials:dashboard", args=[trial.pk]))
@@ -50,8 +59,8 @@ def test_lead_investigator_sees_every_sites_patients(client, trial, seeded, lead
         assert patient.subject_id in html  # in the waterfall and swimmer "Numbers"
     stats = data(client, trial)
     everyone = ids(seeded["SA"]) | ids(seeded["SB"])
-    assert {r["subject_id"] for r in stats["swimmer"]} == everyone
-    assert {r["subject_id"] for r in stats["waterfall"]} == everyone
+    assert {r["subject_id"] for r in patient_rows(client, trial, "swimmer")} == everyone
+    assert {r["subject_id"] for r in patient_rows(client, trial, "waterfall")} == everyone
     assert stats["overall"]["rates"]["enrolled"] == 6
     assert set(stats["by_arm"]) == {"A", "B"} and set(stats["by_site"]) == {"SA", "SB"}
     assert stats["scope"]["trial_wide"] and stats["trial_level"] is None
@@ -66,7 +75,12 @@ def test_lead_investigator_sees_every_sites_patients(client, trial, seeded, lead
 def test_lead_investigator_filters_one_site(client, trial, seeded, lead_investigator):
     client.force_login(lead_investigator)
     stats = data(client, trial, site="SB")
-    assert {r["subject_id"] for r in stats["swimmer"]} == ids(seeded["SB"])
+    assert {r["subject_id"] for r in patient_rows(client, trial, "swimmer", site="SB")} == ids(
+        seeded["SB"]
+    )
+    assert {r["subject_id"] for r in patient_rows(client, trial, "waterfall", site="SB")} == ids(
+        seeded["SB"]
+    )
     assert stats["overall"]["rates"]["enrolled"] == 3
     assert list(stats["by_site"]) == ["SB"]
     assert stats["enrollment"]["targets"] == {"SB": 10}
@@ -86,8 +100,8 @@ def test_site_investigator_sees_own_patients_and_trial_level_rates(
     for patient in seeded["SB"]:
         assert patient.subject_id not in html
     stats = data(client, trial)
-    assert {r["subject_id"] for r in stats["swimmer"]} == ids(seeded["SA"])
-    assert {r["subject_id"] for r in stats["waterfall"]} == ids(seeded["SA"])
+    assert {r["subject_id"] for r in patient_rows(client, trial, "swimmer")} == ids(seeded["SA"])
+    assert {r["subject_id"] for r in patient_rows(client, trial, "waterfall")} == ids(seeded["SA"])
     assert stats["overall"]["rates"]["enrolled"] == 3
     assert list(stats["by_site"]) == ["SA"]
     assert stats["enrollment"]["targets"] == {"SA": 10}
@@ -100,9 +114,11 @@ def test_site_investigator_sees_own_patients_and_trial_level_rates(
     assert "SB" not in str(stats["trial_level"])
     assert "Whole trial (all sites)" in html
     # Another site cannot be chosen, and its CSV rows never appear.
-    assert (
-        client.get(reverse("trials:dashboard", args=[trial.pk]), {"site": "SB"}).status_code == 404
-    )
+    for name in ("dashboard", "dashboard_data", "dashboard_waterfall", "dashboard_swimmer"):
+        assert (
+            client.get(reverse(f"trials:{name}", args=[trial.pk]), {"site": "SB"}).status_code
+            == 404
+        )
     swimmer_csv = client.get(reverse("trials:dashboard_csv", args=[trial.pk, "swimmer"]))
     assert "CRYO-SB" not in swimmer_csv.content.decode()
 
@@ -114,6 +130,8 @@ def test_coordinator_without_dashboard_permission_is_refused(
     for url in (
         reverse("trials:dashboard", args=[trial.pk]),
         reverse("trials:dashboard_data", args=[trial.pk]),
+        reverse("trials:dashboard_waterfall", args=[trial.pk]),
+        reverse("trials:dashboard_swimmer", args=[trial.pk]),
         reverse("trials:dashboard_csv", args=[trial.pk, "rates"]),
     ):
         assert client.get(url).status_code == 403
@@ -137,6 +155,8 @@ def test_another_trials_dashboard_is_not_found(
         for name, args in (
             ("trials:dashboard", [other.pk]),
             ("trials:dashboard_data", [other.pk]),
+            ("trials:dashboard_waterfall", [other.pk]),
+            ("trials:dashboard_swimmer", [other.pk]),
             ("trials:dashboard_csv", [other.pk, "rates"]),
         ):
             assert client.get(reverse(name, args=args)).status_code == 404
@@ -169,9 +189,13 @@ def test_blinded_trial_hides_arm_level_efficacy_from_blinded_roles(
             not in client.get(reverse("trials:dashboard_data", args=[trial.pk])).content.decode()
         )
         assert stats["overall"]["rates"]["evaluable"] > 0  # trial-level figures remain
+        assert stats["patient_rows"] == {}
         for chart in ("waterfall", "swimmer"):
             url = reverse("trials:dashboard_csv", args=[trial.pk, chart])
             assert client.get(url).status_code == 404
+            # no per-patient rows at all, so no arm of any patient
+            rows = client.get(reverse(f"trials:dashboard_{chart}", args=[trial.pk]))
+            assert rows.status_code == 404 and '"arm"' not in rows.content.decode()
         rates_csv = client.get(reverse("trials:dashboard_csv", args=[trial.pk, "rates"]))
         assert "Arm" not in rates_csv.content.decode()
     # The lead investigator holds the unblinded-view permission.
@@ -189,8 +213,9 @@ def _cold_dashboard_queries(client, trial, django_assert_num_queries):
     # Warm cache: 1 session, 2 user, 3 memberships, 4 the trial; figures from the cache.
     with django_assert_num_queries(4):
         assert client.get(reverse("trials:dashboard", args=[trial.pk])).status_code == 200
-    with django_assert_num_queries(4):
-        assert client.get(reverse("trials:dashboard_data", args=[trial.pk])).status_code == 200
+    for name in ("dashboard_data", "dashboard_waterfall", "dashboard_swimmer"):
+        with django_assert_num_queries(4):
+            assert client.get(reverse(f"trials:{name}", args=[trial.pk])).status_code == 200
 
 
 @pytest.mark.parametrize("per_site", [3, 30])
@@ -206,7 +231,8 @@ def test_dashboard_query_count_does_not_grow_with_patients(
     seed(trial, trial_site_a, trial_site_b, per_site=per_site)
     client.force_login(lead_investigator)
     _cold_dashboard_queries(client, trial, django_assert_num_queries)
-    assert len(data(client, trial)["swimmer"]) == 2 * per_site
+    assert len(patient_rows(client, trial, "swimmer")) == 2 * per_site
+    assert data(client, trial)["patient_rows"]["swimmer"]["total"] == 2 * per_site
 
 
 @pytest.mark.parametrize("per_site", [3, 30])
@@ -244,7 +270,7 @@ def test_repeat_views_come_from_the_cache_until_assessments_change(
         newcomer = make_patient(trial_site_a, arm_a, changes=RESPONDER)
     third = data(client, trial)
     assert third["overall"]["rates"]["enrolled"] == 7
-    assert newcomer.subject_id in {r["subject_id"] for r in third["swimmer"]}
+    assert newcomer.subject_id in {r["subject_id"] for r in patient_rows(client, trial, "swimmer")}
 
     # A recomputation that changes nothing keeps the cache; an explicit invalidation
     # (as after any change to imaging) recomputes.
@@ -284,14 +310,15 @@ def test_csv_downloads_contain_the_numbers(client, trial, seeded, lead_investiga
 
     waterfall = read_csv(client, trial, "waterfall")
     assert [(r["subject_id"], float(r["best_change_pct"])) for r in waterfall] == [
-        (r["subject_id"], r["best_change_pct"]) for r in stats["waterfall"]
+        (r["subject_id"], r["best_change_pct"]) for r in patient_rows(client, trial, "waterfall")
     ]
     swimmer = read_csv(client, trial, "swimmer")
     assert [int(r["days_on_study"]) for r in swimmer] == [
-        r["days_on_study"] for r in stats["swimmer"]
+        r["days_on_study"] for r in patient_rows(client, trial, "swimmer")
     ]
     km = read_csv(client, trial, "km-os")
-    steps = stats["by_arm"]["A"]["os"]["steps"]
+    # every step of the curve (data.json holds the curve compressed for drawing)
+    steps = trial_statistics_for(trial=trial, user=lead_investigator)["by_arm"]["A"]["os"]["steps"]
     arm_a = [r for r in km if r["group"] == "Arm A"]
     assert [float(r["time_days"]) for r in arm_a] == [s["time"] for s in steps]
     assert [int(r["at_risk"]) for r in arm_a] == [s["at_risk"] for s in steps]
@@ -372,6 +399,11 @@ def test_data_and_csv_are_gzipped_the_page_is_not(client, trial, seeded, lead_in
         headers={"accept-encoding": "gzip"},
     )
     assert csv["Content-Encoding"] == "gzip"
+    for chart in ("waterfall", "swimmer"):
+        url = reverse(f"trials:dashboard_{chart}", args=[trial.pk])
+        packed = client.get(url, headers={"accept-encoding": "gzip"})
+        assert packed["Content-Encoding"] == "gzip"
+        assert json.loads(gzip.decompress(packed.content)) == client.get(url).json()
     # The page carries the CSRF token: never compressed (BREACH).
     page = client.get(
         reverse("trials:dashboard", args=[trial.pk]), headers={"accept-encoding": "gzip"}
