@@ -13,13 +13,17 @@ day their migration runs — and on the access log:
   SHA-256 of the previous row's hash followed by the row's canonical JSON
   (``to_jsonb(row)`` without ``history_hash`` and the user link, rendered in UTC).
   A ``BEFORE INSERT`` trigger computes both under a transaction-scoped advisory lock on
-  the table, so concurrent writers (24 enrollments at once) queue for the few
-  microseconds between reading the last hash and inserting, and the chain order is the
-  commit order. Why one chain per table rather than per record: a per-record chain cannot
-  show that a whole record's history was removed; a per-table chain shows any removed
-  or altered row except the very last one (``audit_verify`` also reports the length).
-  The lock is held to commit, which serialises history writes per table; writes to the
-  same tables were already serialised by the services' row locks.
+  the table, so the chain order is the commit order. Why one chain per table rather
+  than per record: a per-record chain cannot show that a whole record's history was
+  removed; a per-table chain shows any removed or altered row except the very last one
+  (``audit_verify`` also reports the length).
+  The cost: the lock is held to commit, so two transactions that write history rows of
+  the same table run one after the other from the first such row to the commit, even
+  at different sites (the services' row locks serialise writes per trial-site only).
+  This caps concurrent write throughput (README "Performance": about 3 enrollments/s
+  with 4 gunicorn workers on 2 cores). Taking the lock at commit time (a deferred
+  trigger computing the hash) or one chain per site would lift it; both change the
+  tamper evidence and are not done.
 
 **Schema changes.** A migration that adds a field to an audited model adds a column to
 its history table, and the old rows then carry a value (``NULL`` or the field's default)
