@@ -189,6 +189,10 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         if stats.get("forest")
         else [],
         "data_quality": details.data_quality_rows(stats),
+        # what waterfall.json will send: the method line says how the chart was drawn
+        "waterfall_binned": "waterfall" in sections
+        and sections["waterfall"]["total"] > PATIENT_ROWS_LIMIT,
+        "waterfall_bin": WATERFALL_BIN,
     }
     return render(request, "trials/dashboard.html", context)
 

@@ -238,3 +238,21 @@ def test_the_api_keeps_every_row_and_step(client, trial, seeded, lead_investigat
     assert [
         float(r["time_days"]) for r in csv_rows(client, trial, "km-os") if r["group"] == "Arm A"
     ] == [s["time"] for s in km["steps"]]
+
+
+def test_the_waterfall_method_line_says_how_the_chart_is_drawn(
+    client, trial, seeded, lead_investigator, monkeypatch
+):
+    """One bar per patient up to the limit; above it the page says the patients are
+    counted in bins (the chart waterfall.json then draws), in both languages."""
+    client.force_login(lead_investigator)
+    url = reverse("trials:dashboard", args=[trial.pk])
+    html = client.get(url).content.decode()
+    assert "one bar per patient with measurable disease" in html
+    assert "counted in bins of 5 percentage points" not in html
+    monkeypatch.setattr(views_dashboard, "PATIENT_ROWS_LIMIT", 4)
+    html = client.get(url).content.decode()
+    assert "counted in bins of 5 percentage points" in html
+    assert "one bar per patient with measurable disease" not in html
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "按每 5 个百分点分组计数" in html
