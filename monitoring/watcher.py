@@ -5,6 +5,9 @@ transaction of the change (a rolled-back change resets nothing)."""
 
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.dispatch import receiver
@@ -12,9 +15,32 @@ from simple_history.signals import post_create_historical_record
 
 from .targets import target_of
 
+_muted: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "monitoring_watcher_muted", default=False
+)
+
+
+@contextmanager
+def watcher_muted() -> Iterator[None]:
+    """Inside: history rows do not reach the watcher (no SDV reset, no signature
+    invalidated, no edit check run per saved row).
+
+    For the demo builder only, which writes about 11,000 history rows before the demo's
+    edit checks, SDV and signatures exist (so the watcher would find nothing to do) and
+    then runs every edit check over the trial once (``monitoring.demo.seed_monitoring``).
+    A service must never use it: the watcher is how monitoring sees every change.
+    """
+    token = _muted.set(True)
+    try:
+        yield
+    finally:
+        _muted.reset(token)
+
 
 @receiver(post_create_historical_record, dispatch_uid="monitoring_change_watcher")
 def on_history_row(sender: Any, instance: Any, history_instance: Any, **kwargs: Any) -> None:
+    if _muted.get():
+        return
     # A record of a visit's form (labs, vitals, a "nothing to report" note…) re-runs the
     # visit's edit checks: the missing-forms query closes itself when the form is entered.
     from .visit_forms import rerun_visit_checks

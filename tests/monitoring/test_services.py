@@ -166,6 +166,21 @@ def test_sdv_reset_only_for_verified_fields(visit_a, monitor, coordinator_site_a
     assert row.reset_by_username == coordinator_site_a.username
 
 
+def test_a_change_made_with_the_watcher_muted_is_not_seen(visit_a, monitor, coordinator_site_a):
+    """The demo builder's switch (``watcher_muted``): inside it a change resets no SDV;
+    outside it the same change does."""
+    from monitoring.watcher import watcher_muted
+
+    row = sdv_verify(record=visit_a, fields=["ecog"], acting_user=monitor)
+    with watcher_muted():
+        resubmit(Visit.objects.get(pk=visit_a.pk), coordinator_site_a, ecog=0)
+    row.refresh_from_db()
+    assert row.status == "verified"
+    resubmit(Visit.objects.get(pk=visit_a.pk), coordinator_site_a, ecog=2)
+    row.refresh_from_db()
+    assert row.status == "reset" and row.reset_fields == ["ecog"]
+
+
 def test_signature_needs_both_components_and_no_open_queries(
     visit_a, signer, monitor, coordinator_site_a
 ):

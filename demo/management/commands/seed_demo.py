@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from audit.context import audit_context
 from demo.builder import DemoBuilder
 from monitoring.demo import seed_monitoring
+from monitoring.watcher import watcher_muted
 from notifications.services import notifications_muted
 from recruiting import demo as recruiting_demo
 from registry.demo import seed_registry
@@ -48,7 +49,11 @@ class Command(BaseCommand):
         )
         # Demo history notifies nobody (no mails for years of made-up visits and SAEs).
         with audit_context(reason="Demo data", origin="shell"), notifications_muted():
-            result = builder.build()
+            # The monitoring watcher would run on each of the build's ~11,000 history
+            # rows and find nothing yet (a third of the build's time); seed_monitoring
+            # then runs every edit check over the trial once.
+            with watcher_muted():
+                result = builder.build()
             seed_monitoring(result["trial"])
             seed_registry(stdout=self.stdout)  # size: DEMO_REGISTRY_PATIENTS
             recruiting_demo.load(result["trial"])
