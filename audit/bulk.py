@@ -15,7 +15,7 @@ from typing import Any
 from django.db import models
 from simple_history.utils import bulk_create_with_history
 
-from .context import current
+from .context import current, history_extras, history_username
 
 
 def audit_attrs(acting_user: Any = None) -> tuple[Any, str, dict[str, Any]]:
@@ -27,27 +27,8 @@ def audit_attrs(acting_user: Any = None) -> tuple[Any, str, dict[str, Any]]:
         user = ctx.user
     if user is not None and not getattr(user, "is_authenticated", False):
         user = None
-    if user is not None:
-        username = user.get_username()
-    elif ctx is not None and ctx.user is not None and hasattr(ctx.user, "get_username"):
-        username = ctx.user.get_username()
-    elif ctx is not None and ctx.actor:
-        username = ctx.actor[:150]
-    else:
-        username = "system"
-    if ctx is None:
-        return user, "", {"history_username": username, "history_origin": "shell"}
-    return (
-        user,
-        ctx.reason or "",
-        {
-            "history_username": username,
-            "history_ip": ctx.ip,
-            "history_user_agent": (ctx.user_agent or "")[:300],
-            "history_request_id": ctx.request_id,
-            "history_origin": ctx.origin or "shell",
-        },
-    )
+    extras = {"history_username": history_username(user, ctx), **history_extras(ctx)}
+    return user, (ctx.reason or "") if ctx is not None else "", extras
 
 
 def bulk_create_audited(

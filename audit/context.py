@@ -47,6 +47,31 @@ def audit_context(**changes: Any) -> Iterator[AuditContext]:
         _current.reset(token)
 
 
+def history_username(user: Any, ctx: AuditContext | None) -> str:
+    """The username a history row records: the acting user's, else the context's user
+    (whose username is empty when anonymous: a public form), else the task or command
+    acting (``ctx.actor``), else "system"."""
+    if user is not None:
+        return str(user.get_username())
+    if ctx is not None and ctx.user is not None and hasattr(ctx.user, "get_username"):
+        return str(ctx.user.get_username())
+    if ctx is not None and ctx.actor:
+        return ctx.actor[:150]
+    return "system"
+
+
+def history_extras(ctx: AuditContext | None) -> dict[str, Any]:
+    """Where a history row's change came from (IP, user agent, request id, origin)."""
+    if ctx is None:
+        return {"history_origin": "shell"}
+    return {
+        "history_ip": ctx.ip,
+        "history_user_agent": (ctx.user_agent or "")[:300],
+        "history_request_id": ctx.request_id,
+        "history_origin": ctx.origin or "shell",
+    }
+
+
 # --- Celery tasks and management commands -------------------------------------------------
 
 _task_tokens: dict[str, contextvars.Token] = {}

@@ -7,29 +7,16 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from simple_history.signals import pre_create_historical_record
 
-from .context import current
+from .context import current, history_extras, history_username
 
 
 @receiver(pre_create_historical_record)
 def fill_audit_extras(sender: Any, history_instance: Any, **kwargs: Any) -> None:
     ctx = current()
-    user = history_instance.history_user
-    if user is not None:
-        history_instance.history_username = user.get_username()
-    elif ctx is not None and ctx.user is not None and hasattr(ctx.user, "get_username"):
-        history_instance.history_username = ctx.user.get_username()
-    elif ctx is not None and ctx.actor:
-        history_instance.history_username = ctx.actor[:150]
-    else:
-        history_instance.history_username = "system"
-    if ctx is None:
-        history_instance.history_origin = "shell"
-        return
-    history_instance.history_ip = ctx.ip
-    history_instance.history_user_agent = (ctx.user_agent or "")[:300]
-    history_instance.history_request_id = ctx.request_id
-    history_instance.history_origin = ctx.origin or "shell"
-    if not history_instance.history_change_reason and ctx.reason:
+    history_instance.history_username = history_username(history_instance.history_user, ctx)
+    for name, value in history_extras(ctx).items():
+        setattr(history_instance, name, value)
+    if ctx is not None and not history_instance.history_change_reason and ctx.reason:
         history_instance.history_change_reason = ctx.reason
 
 

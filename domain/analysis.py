@@ -39,7 +39,7 @@ from .statistics import compare_proportions, duration_of_response, logrank
 FORMAT = "hbtrials-datacut"
 FORMAT_VERSION = 1
 DAYS_PER_MONTH = 30.4375
-BOR_ORDER = ("CR", "PR", "SD", "NON-CR/NON-PD", "PD", "NE")
+BOR_ORDER = efficacy.BOR_ORDER  # the order of best overall responses in every table
 
 
 class DataCutError(ValueError):

@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from .analysis_efficacy import BOR_ORDER
+
 PATIENT_LISTS = ("waterfall", "swimmer")
 #: Summary keys that ``join`` drops (they exist only in the summary).
 SUMMARY_ONLY = ("heads", "patient_rows")
@@ -31,6 +33,8 @@ CURVE_POINTS = 400
 CURVE_RESOLUTION = 0.002  # of the 0..1 axis: under a pixel on the dashboard's chart
 CENSOR_MARKS = 100  # above this many censoring times, marks are aggregated in time bins
 DIGITS = 4  # decimals of S(t) and its CI on the chart (the tables keep every digit)
+WATERFALL_BIN = 5  # percentage points of best change per bin of a binned waterfall
+WATERFALL_RANGE = (-100, 200)  # bins between; changes above the top share the last bin
 
 Path = tuple[str, ...]
 
@@ -188,3 +192,30 @@ def _curves_compact(
                 yield (*path, key), value
             else:
                 yield from _curves_compact(value, (*path, key))
+
+
+def waterfall_bins(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Patients per ``WATERFALL_BIN``-point bin of best change from baseline, from the
+    largest increase down to -100% (the waterfall's order), with counts by best overall
+    response and by arm (the waterfall's rows exist only where arms may be shown)."""
+    low, high = WATERFALL_RANGE
+    counts: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        start = int(min(max(r["best_change_pct"], low), high) // WATERFALL_BIN) * WATERFALL_BIN
+        b = counts.setdefault(start, {"bor": {}, "arm": {}, "n": 0})
+        b["n"] += 1
+        b["bor"][r["bor"]] = b["bor"].get(r["bor"], 0) + 1
+        b["arm"][r["arm"]] = b["arm"].get(r["arm"], 0) + 1
+    out = []
+    for start in sorted(counts, reverse=True):
+        b = counts[start]
+        out.append(
+            {
+                "from": start,
+                "to": None if start >= high else start + WATERFALL_BIN,
+                "n": b["n"],
+                "by_bor": {k: b["bor"][k] for k in BOR_ORDER if k in b["bor"]},
+                "by_arm": dict(sorted(b["arm"].items())),
+            }
+        )
+    return out

@@ -233,11 +233,7 @@ def _figures(
     cached under their two keys, so that a page reading the summary never loads rows."""
     key = _stats_key(trial, site_codes, arm_level=arm_level, cutoff=cutoff)
     keys = [f"{key}:{SUMMARY}", f"{key}:{ROWS}"] if rows else [f"{key}:{SUMMARY}"]
-    if rows:
-        found = cache.get_many(keys)
-    else:
-        summary = cache.get(keys[0])
-        found = {} if summary is None else {keys[0]: summary}
+    found = cache.get_many(keys)
     if len(found) == len(keys):
         return found[keys[0]], found[keys[1]] if rows else None
     outcomes = _outcomes(trial, site_codes)

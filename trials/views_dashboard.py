@@ -40,8 +40,7 @@ ROW_LIMIT = HEAD_ROWS  # rows of a "Numbers" table on the page; the CSV has them
 #: waterfall is binned and the swimmer holds the ``SWIMMER_LONGEST`` longest on study.
 PATIENT_ROWS_LIMIT = 2000
 SWIMMER_LONGEST = 60  # rows the swimmer chart draws (dashboard.js SWIMMER_MAX)
-WATERFALL_BIN = 5  # percentage points of best change per bin
-WATERFALL_RANGE = (-100, 200)  # bins between; changes above the top share the last bin
+WATERFALL_BIN = analysis_payload.WATERFALL_BIN  # percentage points of best change per bin
 
 
 def _trial(request: HttpRequest, pk: int) -> tuple[Trial, str | None]:
@@ -217,34 +216,6 @@ def _rows(request: HttpRequest, pk: int, chart: str) -> list[dict[str, Any]]:
     return rows[chart]
 
 
-def waterfall_bins(rows: list[dict[str, Any]], *, arms: bool) -> list[dict[str, Any]]:
-    """Patients per ``WATERFALL_BIN``-point bin of best change from baseline, from the
-    largest increase down to -100% (the waterfall's order), with counts by best overall
-    response and, when ``arms``, by arm."""
-    low, high = WATERFALL_RANGE
-    counts: dict[int, dict[str, Any]] = {}
-    for r in rows:
-        start = int(min(max(r["best_change_pct"], low), high) // WATERFALL_BIN) * WATERFALL_BIN
-        b = counts.setdefault(start, {"bor": {}, "arm": {}, "n": 0})
-        b["n"] += 1
-        b["bor"][r["bor"]] = b["bor"].get(r["bor"], 0) + 1
-        if arms:
-            b["arm"][r["arm"]] = b["arm"].get(r["arm"], 0) + 1
-    out = []
-    for start in sorted(counts, reverse=True):
-        b = counts[start]
-        item = {
-            "from": start,
-            "to": None if start >= high else start + WATERFALL_BIN,
-            "n": b["n"],
-            "by_bor": {k: b["bor"][k] for k in BOR_ORDER if k in b["bor"]},
-        }
-        if arms:
-            item["by_arm"] = dict(sorted(b["arm"].items()))
-        out.append(item)
-    return out
-
-
 @gzip_page
 def dashboard_waterfall(request: HttpRequest, pk: int) -> JsonResponse:
     """The waterfall's rows (best change first), or above ``PATIENT_ROWS_LIMIT`` patients
@@ -253,7 +224,7 @@ def dashboard_waterfall(request: HttpRequest, pk: int) -> JsonResponse:
     total = len(rows)
     if total <= PATIENT_ROWS_LIMIT:
         return JsonResponse({"total": total, "shown": total, "binned": False, "rows": rows})
-    bins = waterfall_bins(rows, arms=True)
+    bins = analysis_payload.waterfall_bins(rows)
     return JsonResponse(
         {
             "total": total,
