@@ -60,6 +60,8 @@ class Perm(StrEnum):
     EDIT_REGISTRY = "edit_registry"  # enter and correct registry records
     IMPORT_REGISTRY = "import_registry"  # CSV / FHIR bulk import
     VIEW_REGISTRY_AGGREGATES = "view_registry_aggregates"  # network-wide counts, no rows
+    REQUEST_EXTRACT = "request_extract"  # ask for a governed row-level research extract
+    APPROVE_EXTRACT = "approve_extract"  # decide a data request for one's own center
 
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
@@ -113,6 +115,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.VIEW_REGISTRY_IDENTITY,
             Perm.EDIT_REGISTRY,
             Perm.VIEW_REGISTRY_AGGREGATES,
+            Perm.REQUEST_EXTRACT,
         }
     ),
     Role.CENTER_STEWARD: frozenset(
@@ -122,7 +125,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.EDIT_REGISTRY,
             Perm.IMPORT_REGISTRY,
             Perm.VIEW_REGISTRY_AGGREGATES,
+            Perm.APPROVE_EXTRACT,
         }
     ),
-    Role.NETWORK_RESEARCHER: frozenset({Perm.VIEW_REGISTRY_AGGREGATES}),
+    Role.NETWORK_RESEARCHER: frozenset({Perm.VIEW_REGISTRY_AGGREGATES, Perm.REQUEST_EXTRACT}),
 }

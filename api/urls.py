@@ -30,6 +30,7 @@ from patients.api.workflows import (
     VisitViewSet,
 )
 from registry.api.views import ROUTES as REGISTRY_ROUTES
+from research.api.extracts import ROUTES as EXTRACT_ROUTES
 from research.api.views import ROUTES as RESEARCH_ROUTES
 from sites.api.views import SiteViewSet, TrialSiteViewSet
 from trials.api.reference import ConsentVersionViewSet, VisitDefinitionViewSet
@@ -63,7 +64,7 @@ router.register("queries", DataQueryViewSet)
 router.register("verifications", VerificationViewSet)
 router.register("signatures", SignatureViewSet)
 router.register("locks", LockViewSet)
-for _prefix, _viewset, _basename in [*REGISTRY_ROUTES, *RESEARCH_ROUTES]:
+for _prefix, _viewset, _basename in [*REGISTRY_ROUTES, *RESEARCH_ROUTES, *EXTRACT_ROUTES]:
     router.register(_prefix, _viewset, basename=_basename)
 
 v1 = [

@@ -317,6 +317,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "sae-escalate": {"task": "patients.tasks.sae_escalate", "schedule": 900.0},
     "flush-outbox": {"task": "notifications.tasks.flush_outbox", "schedule": 60.0},
     "expire-exports": {"task": "exports.tasks.expire_exports", "schedule": 3600.0},
+    "expire-research-extracts": {"task": "research.tasks.expire_extracts", "schedule": 3600.0},
     # Retention (audit/retention.py): 03:00 and 03:30 Asia/Shanghai.
     "clear-expired-sessions": {
         "task": "audit.tasks.clear_expired_sessions",
@@ -474,3 +475,5 @@ LOGGING = {
 RESEARCH_SMALL_CELL_THRESHOLD = env.int("RESEARCH_SMALL_CELL_THRESHOLD", default=5)
 RESEARCH_REPEAT_LIMIT = env.int("RESEARCH_REPEAT_LIMIT", default=7)  # variants of one query
 RESEARCH_REPEAT_WINDOW_DAYS = env.int("RESEARCH_REPEAT_WINDOW_DAYS", default=30)
+# Governed research extracts: days the requester may download an approved extract.
+RESEARCH_EXTRACT_DAYS = env.int("RESEARCH_EXTRACT_DAYS", default=7)

@@ -76,6 +76,22 @@ def _resident_id(rng: random.Random, birth: datetime.date) -> str:
     return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11]
 
 
+def _consent(key: str, today: datetime.date) -> dict[str, Any]:
+    """Research consent by tier: most patients agree to broad use, fewer to genomics and
+    to recontact, some were never asked. Drawn from its own generator (keyed by the
+    record) so the rest of the demo stays as it was."""
+    rng = random.Random(key)  # noqa: S311 - demo data
+    if rng.random() < 0.08:
+        return {}
+    broad = rng.random() < 0.92
+    return {
+        "consent_research": broad,
+        "consent_genomic": broad and rng.random() < 0.8,
+        "consent_recontact": broad and rng.random() < 0.55,
+        "consent_date": today - datetime.timedelta(days=rng.randint(10, 900)),
+    }
+
+
 def _weighted(rng: random.Random, items: list[tuple]) -> tuple:
     return rng.choices(items, weights=[i[-1] for i in items])[0]
 
@@ -177,6 +193,7 @@ def _center(site: Site, n: int, rng: random.Random, today: datetime.date) -> int
                 psc=rng.random() < 0.01,
                 hepatolithiasis=rng.random() < 0.05,
                 cirrhosis=hbv and rng.random() < 0.7,
+                **_consent(f"{site.code}-{len(people)}", today),
                 source_system=SOURCE,
                 source_id=f"{site.code}-{len(people) + 1}",
             )

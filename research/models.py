@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.history import AuditedHistory
@@ -82,6 +84,7 @@ class CohortQuery(models.Model):
         SURVIVAL = "survival", _("Survival")
         ROWS = "rows", _("Own-center rows")
         FEASIBILITY = "feasibility", _("Trial feasibility")
+        EXPORT = "export", _("Own-center export")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -110,3 +113,232 @@ class CohortQuery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} {self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# --- governed row-level extracts (research.extracts) ----------------------------------
+
+
+class ExtractFormat(models.TextChoices):
+    TABLES = "tables", _("Tables (Parquet and CSV)")
+    CBIOPORTAL = "cbioportal", _("cBioPortal study")
+    OMOP = "omop", _("OMOP CDM 5.4")
+    FHIR = "fhir", _("FHIR R4 bundle")
+
+
+class DataRequestQuerySet(models.QuerySet):
+    def visible_to(self, user: Any) -> DataRequestQuerySet:
+        """Your own requests; a center's data steward also those concerning their center;
+        data managers and administrators every one."""
+        from sites.scoping import scope_for
+
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        scope = scope_for(user)
+        if scope.everything:
+            return self.all()
+        from sites.roles import Role
+
+        steward_sites = [m.site_id for m in scope.memberships if m.role == Role.CENTER_STEWARD]
+        return self.filter(Q(requested_by=user) | Q(centers__in=steward_sites)).distinct()
+
+
+class DataRequest(models.Model):
+    """A researcher's request for pseudonymised row-level data of a cohort, with its
+    ethics (and, for genomic data, human genetic resources) approval; decided by the data
+    steward of each center concerned. Criteria are frozen at submission."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting the centers' decisions")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    title = models.CharField(_("title"), max_length=200)
+    purpose = models.TextField(
+        _("purpose"), help_text=_("The research question and why row-level data are needed.")
+    )
+    ethics_committee = models.CharField(_("ethics committee"), max_length=200)
+    ethics_approval_number = models.CharField(_("ethics approval number"), max_length=100)
+    ethics_approval_date = models.DateField(_("ethics approval date"))
+    include_genomics = models.BooleanField(
+        _("include genomic data"),
+        default=False,
+        help_text=_("Genomic data need the human genetic resources approval number."),
+    )
+    hgr_approval_number = models.CharField(
+        _("human genetic resources approval number"), max_length=100, blank=True
+    )
+    recontact = models.BooleanField(
+        _("for recontact"),
+        default=False,
+        help_text=_("Only patients who agreed to be recontacted are included."),
+    )
+    formats = models.JSONField(_("formats"), default=list)
+    cohort = models.ForeignKey(
+        Cohort, on_delete=models.PROTECT, related_name="data_requests", verbose_name=_("cohort")
+    )
+    cohort_version = models.PositiveIntegerField(_("cohort version"), editable=False)
+    criteria = models.JSONField(_("criteria (frozen)"), editable=False)
+    centers = models.ManyToManyField(
+        "trial_sites.Site", related_name="data_requests", verbose_name=_("centers")
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="data_requests",
+        verbose_name=_("requested by"),
+    )
+    requested_by_username = models.CharField(_("requested by"), max_length=150, editable=False)
+    created_at = models.DateTimeField(_("submitted"), auto_now_add=True, db_index=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    objects = DataRequestQuerySet.as_manager()
+    history = AuditedHistory(m2m_fields=[centers])
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("data request")
+        verbose_name_plural = _("data requests")
+
+    def __str__(self) -> str:
+        return f"DR-{self.pk}: {self.title}"
+
+    def format_labels(self) -> list[str]:
+        labels = dict(ExtractFormat.choices)
+        return [str(labels.get(f, f)) for f in self.formats]
+
+
+class DataRequestApproval(models.Model):
+    """One center's decision on a data request, by that center's data steward."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    request = models.ForeignKey(DataRequest, on_delete=models.CASCADE, related_name="approvals")
+    site = models.ForeignKey(
+        "trial_sites.Site", on_delete=models.PROTECT, related_name="+", verbose_name=_("center")
+    )
+    decision = models.CharField(
+        _("decision"), max_length=10, choices=Decision.choices, default=Decision.PENDING
+    )
+    steward = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("data steward"),
+    )
+    steward_username = models.CharField(_("data steward"), max_length=150, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["site__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "site"], name="one_decision_per_center")
+        ]
+        verbose_name = _("center decision")
+        verbose_name_plural = _("center decisions")
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.site_id} {self.decision}"
+
+
+class Extract(models.Model):
+    """The frozen extract of an approved request: written once by a background task as a
+    ZIP (Parquet + CSV tables and the requested formats, a manifest with every file's
+    SHA-256), downloadable by the requester until ``expires_at``, then deleted."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired")
+
+    request = models.OneToOneField(DataRequest, on_delete=models.PROTECT, related_name="extract")
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    step = models.CharField(_("step"), max_length=100, blank=True)
+    patients = models.PositiveIntegerField(_("patient records"), default=0)
+    persons = models.PositiveIntegerField(_("persons"), default=0)
+    excluded_no_consent = models.PositiveIntegerField(
+        _("left out (no consent for this use)"), default=0
+    )
+    genomics_withheld = models.PositiveIntegerField(
+        _("genomic data left out (no genomic consent)"), default=0
+    )
+    file_path = models.CharField(_("file"), max_length=300, blank=True)
+    file_size = models.PositiveBigIntegerField(_("file size (bytes)"), null=True, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    manifest = models.JSONField(_("manifest"), default=dict, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("queued"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started (data cut-off)"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("download until"), null=True, blank=True, db_index=True)
+
+    history = AuditedHistory(excluded_fields=["progress", "step"])
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("research extract")
+        verbose_name_plural = _("research extracts")
+
+    def __str__(self) -> str:
+        return f"Extract of DR-{self.request_id} ({self.get_status_display()})"
+
+    @property
+    def is_expired(self) -> bool:
+        if self.status == self.Status.EXPIRED:
+            return True
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def is_downloadable(self) -> bool:
+        return self.status == self.Status.DONE and not self.is_expired and bool(self.file_path)
+
+    @property
+    def filename(self) -> str:
+        return Path(self.file_path).name if self.file_path else ""
+
+    @property
+    def absolute_path(self) -> Path | None:
+        if not self.file_path:
+            return None
+        return Path(settings.MEDIA_ROOT) / self.file_path
+
+
+class ExtractDownload(models.Model):
+    """Every download of an extract: who, when, from where."""
+
+    extract = models.ForeignKey(Extract, on_delete=models.CASCADE, related_name="downloads")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(_("username"), max_length=150)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("extract download")
+        verbose_name_plural = _("extract downloads")
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.at:%Y-%m-%d %H:%M}"

@@ -134,6 +134,7 @@ def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "throttled": throttled,
             "rows": rows,
             "may_edit": cohort.owner_id == request.user.pk,
+            "may_request_extract": has_perm(request.user, Perm.REQUEST_EXTRACT),
             "versions": cohort.history.order_by("-history_date")[:10],
         },
     )

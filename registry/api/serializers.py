@@ -65,6 +65,8 @@ class RegistryPatientSerializer(serializers.ModelSerializer):
             "is_expatriate",
             "residence_region",
             *RegistryPatient.RISK_FACTORS,
+            *RegistryPatient.CONSENT_TIERS,
+            "consent_date",
             "source_system",
             "source_id",
             "created_at",

@@ -27,6 +27,7 @@ from .cells import _bool, _date, _decimal, _int, _list, _markers, _text
 from .spec import DomainSpec, _child_saver, _result_saver, _save_patient
 
 RISK = dict.fromkeys(RegistryPatient.RISK_FACTORS, _bool)
+CONSENT = dict.fromkeys(RegistryPatient.CONSENT_TIERS, _bool)
 DOMAINS: dict[str, DomainSpec] = {
     "patients": DomainSpec(
         gettext_lazy("Patients"),
@@ -42,6 +43,8 @@ DOMAINS: dict[str, DomainSpec] = {
             "is_expatriate": _bool,
             "residence_region": _text,
             **RISK,
+            **CONSENT,
+            "consent_date": _date,
         },
         ("source_id", "full_name", "id_document_type", "id_document_number", "sex", "birth_date"),
         _save_patient,
@@ -322,6 +325,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "no",
         "Shanghai",
         *(["no"] * len(RegistryPatient.RISK_FACTORS)),
+        "yes",
+        "yes",
+        "no",
+        "2026-01-15",
     ),
     "tumours": (
         "H1",

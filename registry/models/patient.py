@@ -66,11 +66,33 @@ class RegistryPatient(Sourced):
     psc = models.BooleanField(_("primary sclerosing cholangitis"), null=True, blank=True)
     hepatolithiasis = models.BooleanField(_("hepatolithiasis"), null=True, blank=True)
     cirrhosis = models.BooleanField(_("cirrhosis"), null=True, blank=True)
+    # Research consent, by tier (None = not recorded, which a governed extract treats as
+    # "no"): what an approved extract may hold (research.extracts).
+    consent_research = models.BooleanField(
+        _("consent: broad research use"),
+        null=True,
+        blank=True,
+        help_text=_("The patient agreed that their pseudonymised data be used for research."),
+    )
+    consent_genomic = models.BooleanField(
+        _("consent: genomic research"),
+        null=True,
+        blank=True,
+        help_text=_("The patient agreed that their genomic data be used for research."),
+    )
+    consent_recontact = models.BooleanField(
+        _("consent: may be recontacted"),
+        null=True,
+        blank=True,
+        help_text=_("The patient agreed to be contacted again about research studies."),
+    )
+    consent_date = models.DateField(_("consent date"), null=True, blank=True)
 
     objects = RegistryPatientQuerySet.as_manager()
     history = AuditedHistory()
 
     IDENTITY_FIELDS = ("full_name", "id_document_number")
+    CONSENT_TIERS = ("consent_research", "consent_genomic", "consent_recontact")
     RISK_FACTORS = (
         "hbv",
         "hcv",

@@ -25,6 +25,8 @@ EDITABLE_FIELDS = (
     "is_expatriate",
     "residence_region",
     *RegistryPatient.RISK_FACTORS,
+    *RegistryPatient.CONSENT_TIERS,
+    "consent_date",
 )
 
 
@@ -44,6 +46,13 @@ def _rules(patient: RegistryPatient) -> dict[str, list[str]]:
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
                 errors.setdefault(field, []).extend(messages)
+    if patient.consent_date and patient.consent_date > today:
+        errors["consent_date"] = [_("The consent date cannot be in the future.")]
+    answered = [getattr(patient, tier) is not None for tier in RegistryPatient.CONSENT_TIERS]
+    if any(answered) and not patient.consent_date:
+        errors["consent_date"] = [_("Give the date the patient signed the research consent.")]
+    if patient.consent_date and not any(answered):
+        errors["consent_date"] = [_("Record what the patient agreed to, or leave the date empty.")]
     if patient.is_expatriate and patient.id_document_type not in FOREIGNER_DOCUMENTS:
         errors.setdefault("id_document_type", []).append(
             _(

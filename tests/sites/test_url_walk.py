@@ -94,6 +94,7 @@ SEGMENT_MODEL = {
     "consent-documents": "trials.consentdocument",
     "cohorts": "research.cohort",
     "feasibility": "trials.trial",
+    "requests": "research.datarequest",
 }
 #: Registry routes (web and API) name their models with these segments.
 REGISTRY_SEGMENT_MODEL = {
@@ -111,6 +112,7 @@ REGISTRY_SEGMENT_MODEL = {
     "follow-ups": "registry.followup",
     "imports": "registry.importjob",
     "cohorts": "research.cohort",
+    "data-requests": "research.datarequest",
 }
 #: The entry form each registry ``<domain>`` route is walked with.
 REGISTRY_DOMAIN = {
@@ -252,7 +254,39 @@ def registry_objects_at(site: Any) -> dict[str, Any]:
     MembershipFactory(user=abstractor, role=Role.CENTER_ABSTRACTOR, site=site, trial=None)
     patient = registry_patient_register(site=site, acting_user=abstractor, **EXPAT_PATIENT)
     records = center_records(patient, abstractor, tag="W")
-    return {f"registry.{type(obj).__name__.lower()}": obj for obj in records.values()}
+    return {
+        **{f"registry.{type(obj).__name__.lower()}": obj for obj in records.values()},
+        "research.datarequest": data_request_for(site),
+    }
+
+
+def data_request_for(site: Any) -> Any:
+    """A researcher's data request concerning ``site`` (its steward and the requester see
+    it; nobody else)."""
+    from datetime import date
+
+    from research.cohorts import cohort_create
+    from research.extracts import request_submit
+    from sites.roles import Role
+    from tests.factories import MembershipFactory, UserFactory
+
+    researcher = UserFactory(username="walk_researcher")
+    MembershipFactory(user=researcher, role=Role.NETWORK_RESEARCHER, trial=None, trial_site=None)
+    cohort = cohort_create(
+        name="Walk cohort",
+        criteria={"all": [{"type": "diagnosis", "category": ["hcc"]}]},
+        acting_user=researcher,
+    )
+    return request_submit(
+        acting_user=researcher,
+        cohort=cohort,
+        title="Walk request",
+        purpose="Walk",
+        ethics_committee="EC",
+        ethics_approval_number="EC-1",
+        ethics_approval_date=date(2026, 1, 1),
+        centers=[site],
+    )
 
 
 def concrete_urls(objects: dict[str, Any], shared: dict[str, Any]) -> list[tuple[str, str, bool]]:
@@ -300,6 +334,9 @@ def concrete_urls(objects: dict[str, Any], shared: dict[str, Any]) -> list[tuple
                     values[param] = str(shared[label].pk)
                 else:
                     values[param] = "1"
+            elif param == "site_id":
+                values[param] = str(objects["trial_sites.site"].pk)
+                targets_b = True
             elif param == "form_code":
                 values[param] = "labs"
             elif param == "domain":
