@@ -185,7 +185,7 @@ SAMPLE_ATTRIBUTES: tuple[tuple[str, str, str, str, int], ...] = (
     ("SAMPLE_TYPE", "Sample Type", "Primary or metastasis", "STRING", 1),
     ("ICD_O_3_HISTOLOGY", "ICD-O-3 histology", "ICD-O-3 morphology", "STRING", 1),
     ("ICD_O_3_SITE", "ICD-O-3 site", "ICD-O-3 topography", "STRING", 1),
-    ("CENTER", "Center", "Registry center of the test", "STRING", 1),
+    ("CENTER", "Center", "Registry center of the test or diagnosis", "STRING", 1),
     ("TEST_TYPE", "Test type", "Panel, WES, WGS, IHC, FISH or PCR", "STRING", 1),
     ("SPECIMEN", "Specimen", "Tumour tissue, plasma (ctDNA) or germline", "STRING", 1),
     ("DAYS_FROM_DIAGNOSIS", "Days from diagnosis", "Test date minus diagnosis", "NUMBER", 1),
@@ -196,6 +196,7 @@ SAMPLE_ATTRIBUTES: tuple[tuple[str, str, str, str, int], ...] = (
     ("PDL1_CPS", "PD-L1 CPS", "PD-L1 combined positive score", "NUMBER", 1),
     ("HER2", "HER2", "HER2 IHC score or amplification", "STRING", 1),
 )
+CLINICAL_SAMPLE_WIDTH = [a[0] for a in SAMPLE_ATTRIBUTES].index("TEST_TYPE")
 MAF_COLUMNS = (
     "Hugo_Symbol",
     "Center",
@@ -356,7 +357,15 @@ def write_study(
             },
         )
     )
-    written.append(_clinical(directory / "data_clinical_sample.txt", SAMPLE_ATTRIBUTES, samples))
+    # without genomics the test columns are left out, not left empty
+    width = len(SAMPLE_ATTRIBUTES) if dataset.has_genomics else CLINICAL_SAMPLE_WIDTH
+    written.append(
+        _clinical(
+            directory / "data_clinical_sample.txt",
+            SAMPLE_ATTRIBUTES[:width],
+            [row[:width] for row in samples],
+        )
+    )
 
     lists: list[tuple[str, str, str, list[str]]] = [
         ("all", "All samples", "all_cases_in_study", [s[1] for s in samples])
