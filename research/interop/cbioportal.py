@@ -479,7 +479,7 @@ def _genomics(
                 variant_classification(v["hgvs_p"], v["hgvs_c"]),
                 _variant_type(ref, alt),
                 ref or None,
-                ref or None,
+                None,  # Tumor_Seq_Allele1 left empty (cBioPortal: avoids allele ambiguity)
                 alt or None,
                 v["sample_id"],
                 "Germline" if specimen.get(v["sample_id"]) == "normal" else "Somatic",

@@ -23,7 +23,7 @@ import datetime
 import hashlib
 import hmac
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -437,9 +437,9 @@ def collect(
 def _genomics(
     ids: Any,
     *,
-    key: Any,
-    shifted: Any,
-    order: Any,
+    key: Callable[[int], tuple[str, str]],
+    shifted: Callable[[int, datetime.date | None], datetime.date | None],
+    order: Callable[..., tuple[Any, ...]],
     tumour_ids: dict[int, int],
 ) -> dict[str, Table]:
     tests = sorted(
@@ -475,7 +475,7 @@ def _genomics(
         )
     out = {"genomic_tests": Table(SCHEMAS["genomic_tests"], rows)}
 
-    def results(model: Any, convert: Any) -> list[tuple[Any, ...]]:
+    def results(model: Any, convert: Callable[[Any], tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         found = []
         for obj in model.objects.filter(test__patient_id__in=ids).order_by("test_id", "pk"):
             pid, sample_id = sample[obj.test_id]
