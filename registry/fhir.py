@@ -22,6 +22,7 @@ Other resource types are listed as skipped.
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 
@@ -63,6 +64,19 @@ class FhirError(ValueError):
 def _ref_id(reference: Any) -> str:
     ref = getattr(reference, "reference", None) or ""
     return ref.split("/")[-1]
+
+
+def _day(value: Any) -> str:
+    """A FHIR date / dateTime as the day it names: fhir.resources gives a ``datetime``, a
+    ``date`` (date-only values) or the text of a partial date (``1960``, ``1960-05``),
+    which the row checks then report instead of the import failing on it."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
 
 
 def _category(morphology: str, topography: str) -> str:
@@ -115,7 +129,7 @@ def bundle_rows(content: bytes) -> tuple[list[tuple[str, dict[str, str]]], list[
                         "id_document_type": doc_type,
                         "id_document_number": number,
                         "sex": {"male": "M", "female": "F"}.get(res.gender or "", ""),
-                        "birth_date": res.birthDate.isoformat() if res.birthDate else "",
+                        "birth_date": _day(res.birthDate),
                         "nationality": country,
                         "is_expatriate": "yes" if country != "CN" else "no",
                     },
@@ -149,9 +163,7 @@ def bundle_rows(content: bytes) -> tuple[list[tuple[str, dict[str, str]]], list[
                         "category": _category(morphology, topography),
                         "topography": topography,
                         "morphology": morphology,
-                        "diagnosis_date": when.date().isoformat()
-                        if hasattr(when, "date")
-                        else (str(when) if when else ""),
+                        "diagnosis_date": _day(when),
                         "basis": "histology" if res.evidence else "clinical",
                     },
                 )
@@ -169,18 +181,10 @@ def bundle_rows(content: bytes) -> tuple[list[tuple[str, dict[str, str]]], list[
             kind_code = next((k for word, k in KINDS if word in text), "")
             start = end = ""
             if res.performedPeriod:
-                start = (
-                    res.performedPeriod.start.date().isoformat()
-                    if res.performedPeriod.start
-                    else ""
-                )
-                end = res.performedPeriod.end.date().isoformat() if res.performedPeriod.end else ""
+                start = _day(res.performedPeriod.start)
+                end = _day(res.performedPeriod.end)
             elif res.performedDateTime:
-                start = (
-                    res.performedDateTime.date().isoformat()
-                    if hasattr(res.performedDateTime, "date")
-                    else str(res.performedDateTime)
-                )
+                start = _day(res.performedDateTime)
             treatments.append(
                 (
                     "treatments",

@@ -106,3 +106,24 @@ def test_bad_bundles_are_reported(center_a, abstractor_a):
     )
     assert job.status == ImportJob.Status.FAILED and "FHIR" in job.problems[0]["problem"]
     assert not RegistryPatient.objects.exists()
+
+
+def test_partial_birth_dates_and_date_only_periods_are_read_not_crashed_on(center_a, abstractor_a):
+    """A birthDate of only a year is a row problem on birth_date (the registry needs the
+    day); a Procedure with a date-only performedPeriod imports its dates."""
+    content = json.loads(bundle())
+    patient, _condition, procedure, _obs = (e["resource"] for e in content["entry"])
+    procedure.pop("performedDateTime")
+    procedure["performedPeriod"] = {"start": "2025-02-20", "end": "2025-02-21"}
+    job = run(center_a, abstractor_a, json.dumps(content).encode(), dry_run=False)
+    assert job.status == ImportJob.Status.DONE, job.problems
+    treatment = Treatment.objects.get()
+    assert (treatment.start_date.isoformat(), treatment.end_date.isoformat()) == (
+        "2025-02-20",
+        "2025-02-21",
+    )
+    patient["birthDate"] = "1961"
+    patient["id"] = "pat-2"
+    job = run(center_a, abstractor_a, json.dumps(content).encode(), dry_run=True)
+    assert job.status == ImportJob.Status.FAILED
+    assert any(p["field"] == "birth_date" for p in job.problems), job.problems
