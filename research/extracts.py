@@ -34,7 +34,7 @@ import shutil
 import tempfile
 import uuid
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,7 @@ from sites.scoping import has_perm
 from . import cohorts
 from .models import (
     Cohort,
+    CohortQuery,
     DataRequest,
     DataRequestApproval,
     Extract,
@@ -419,6 +420,26 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
+def seal(
+    target: Path,
+    work: Path,
+    written: Iterable[Path],
+    manifest_for: Callable[[list[dict[str, Any]]], dict[str, Any]],
+) -> dict[str, Any]:
+    """Zip the files written under ``work`` into ``target`` with a MANIFEST.json that
+    lists each one with its size and SHA-256; returns the manifest."""
+    files = [
+        {"path": str(p.relative_to(work)), "bytes": p.stat().st_size, "sha256": _sha256(p)}
+        for p in sorted(written)
+    ]
+    manifest = manifest_for(files)
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("MANIFEST.json", json.dumps(manifest, ensure_ascii=False, indent=2))
+        for entry in files:
+            zf.write(work / entry["path"], entry["path"])
+    return manifest
+
+
 def _manifest(
     extract: Extract, files: list[dict[str, Any]], counts: dict[str, int]
 ) -> dict[str, Any]:
@@ -512,19 +533,7 @@ def extract_build(*, extract_id: int) -> Extract:
             description=req.purpose,
         )
         _set_progress(extract.pk, 85, _("Sealing the extract"))
-        files = [
-            {
-                "path": str(p.relative_to(work)),
-                "bytes": p.stat().st_size,
-                "sha256": _sha256(p),
-            }
-            for p in sorted(written)
-        ]
-        manifest = _manifest(extract, files, counts)
-        with zipfile.ZipFile(tmp_zip, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr("MANIFEST.json", json.dumps(manifest, ensure_ascii=False, indent=2))
-            for entry in files:
-                zf.write(work / entry["path"], entry["path"])
+        manifest = seal(tmp_zip, work, written, lambda files: _manifest(extract, files, counts))
         tmp_zip.replace(final)
     except Exception as exc:
         tmp_zip.unlink(missing_ok=True)
@@ -647,3 +656,60 @@ def extracts_requeue_stale(*, now: datetime.datetime | None = None) -> int:
     for extract_id in stale:
         _enqueue(extract_id)
     return len(stale)
+
+
+# --- own-center export ----------------------------------------------------------------------
+
+
+def own_center_export(*, cohort: Cohort, acting_user: Any, fmt: str) -> tuple[bytes, str]:
+    """A center's staff export the cohort's records of their own center(s) in one format
+    (ZIP bytes and a file name): pseudonymised like an extract (a key of its own, dates
+    shifted, no identity), logged in the query log. Nothing of another center."""
+    from . import interop
+    from .interop.dataset import Pseudonymiser, collect
+
+    if not has_perm(acting_user, Perm.VIEW_REGISTRY):
+        raise PermissionDenied(_("Only a center's staff export their own center's records."))
+    if fmt not in ExtractFormat.values:
+        raise ValidationError(
+            {"kind": [_("Choose one of: %(f)s.") % {"f": ", ".join(ExtractFormat.values)}]}
+        )
+    patients = cohorts.cohort_patients(cohort, acting_user)
+    logged = cohorts.log_query(
+        user=acting_user,
+        kind=CohortQuery.Kind.EXPORT,
+        tree=cohort.criteria,
+        cohort=cohort,
+        result={"records": patients.count(), "format": fmt},
+    )
+    pseudonymiser = Pseudonymiser(salted_hmac("research.export", str(logged.pk)).digest())
+    with _one_snapshot():
+        dataset = collect(patients, pseudonymiser=pseudonymiser, include_genomics=True)
+    stamp = timezone.now().astimezone(datetime.UTC)
+    name = f"cohort{cohort.pk}v{cohort.version}_{fmt}_{stamp:%Y%m%dT%H%M%SZ}.zip"
+    with tempfile.TemporaryDirectory(prefix="cohort-export-") as tmp:
+        work = Path(tmp) / "files"
+        written = interop.write(
+            dataset,
+            work,
+            [fmt],
+            study_id=f"hb_cohort{cohort.pk}",
+            title=cohort.name,
+            description=cohort.description,
+        )
+        target = Path(tmp) / name
+        seal(
+            target,
+            work,
+            written,
+            lambda files: {
+                "cohort": {"name": cohort.name, "version": cohort.version},
+                "criteria": cohort.criteria,
+                "exported_by": acting_user.get_username(),
+                "exported_at": stamp.isoformat(),
+                "centers": sorted({code for _p, code in patients.values_list("pk", "site__code")}),
+                "records": len(dataset.tables["patients"].rows),
+                "files": files,
+            },
+        )
+        return target.read_bytes(), name

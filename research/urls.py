@@ -13,6 +13,7 @@ urlpatterns = [
     path("queries/", views.query_log, name="queries"),
     path("feasibility/", views.feasibility_list, name="feasibility"),
     path("feasibility/<int:pk>/", views.feasibility_trial, name="feasibility_trial"),
+    path("cohorts/<int:pk>/export/", views_extracts.cohort_export, name="cohort_export"),
     path("requests/", views_extracts.request_list, name="requests"),
     path("requests/new/", views_extracts.request_new, name="request_new"),
     path("requests/<int:pk>/", views_extracts.request_detail, name="request"),

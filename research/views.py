@@ -21,7 +21,7 @@ from trials import svg_charts
 from . import cohorts as svc
 from . import queries
 from .forms import EXAMPLE, CohortForm
-from .models import Cohort, CohortQuery
+from .models import Cohort, CohortQuery, ExtractFormat
 
 
 def _may_use(user: Any) -> bool:
@@ -135,6 +135,7 @@ def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": rows,
             "may_edit": cohort.owner_id == request.user.pk,
             "may_request_extract": has_perm(request.user, Perm.REQUEST_EXTRACT),
+            "export_formats": ExtractFormat.choices,
             "versions": cohort.history.order_by("-history_date")[:10],
         },
     )

@@ -254,3 +254,21 @@ def extract_retry(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("The extract is queued again."))
     return redirect("research:request", pk)
+
+
+@require_GET
+def cohort_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """Own-center export of a cohort in one format (``?kind=``)."""
+    from .models import Cohort
+
+    cohort = get_visible_or_404(Cohort.objects.all(), request.user, pk=pk)
+    try:
+        content, name = svc.own_center_export(
+            cohort=cohort, acting_user=request.user, fmt=request.GET.get("kind", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("research:cohort", cohort.pk)
+    response = HttpResponse(content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

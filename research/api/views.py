@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -19,7 +20,7 @@ from sites.scoping import has_perm
 
 from .. import cohorts as svc
 from .. import queries
-from ..models import Cohort, CohortQuery
+from ..models import Cohort, CohortQuery, ExtractFormat
 from . import serializers as s
 
 
@@ -95,6 +96,38 @@ class CohortViewSet(
         page = self.paginate_queryset(qs)
         data = RegistryPatientSerializer(page, many=True, context={"request": request}).data
         return self.get_paginated_response(data)
+
+    @extend_schema(
+        request=None,
+        parameters=[
+            OpenApiParameter(
+                "kind",
+                str,
+                enum=[c[0] for c in ExtractFormat.choices],
+                required=True,
+                description="tables (Parquet + CSV), cbioportal, omop or fhir",
+            )
+        ],
+        responses={
+            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, "The export."),
+            400: OpenApiResponse(description="Unknown format."),
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def export(self, request: Any, pk: Any = None, **kwargs: Any) -> Any:
+        """The cohort's records of your own center(s), pseudonymised, in one format (a ZIP
+        with a manifest of SHA-256 checksums; center staff only; logged)."""
+        from django.http import HttpResponse
+
+        from .. import extracts
+
+        cohort = self.get_object()
+        content, name = extracts.own_center_export(
+            cohort=cohort, acting_user=request.user, fmt=request.query_params.get("kind", "")
+        )
+        response = HttpResponse(content, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
 
     @extend_schema(request=None, responses={200: dict})
     @action(detail=True, methods=["get"])
