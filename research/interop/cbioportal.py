@@ -14,7 +14,9 @@ of diagnoses and treatments (days from the person's first diagnosis); case lists
 - ONCOTREE_CODE from the registry's cancer: hcc HCC, icca IHCH, pcca / dcca EHCH, gbc GBC,
   chcc_cca HCCIHCH (CANCER_TYPE "Hepatobiliary Cancer").
 - OS_STATUS ``1:DECEASED`` / ``0:LIVING``; OS_MONTHS from the first diagnosis to death or
-  last contact (days / 30.4375). Dates are the shifted ones; intervals are exact.
+  last contact (days / 30.4375); DFS_STATUS ``1:Recurred/Progressed`` / ``0:DiseaseFree``,
+  DFS_MONTHS from the first treatment to recurrence, progression or death (else the last
+  contact). Dates are the shifted ones; intervals are exact.
 - Mutations on GRCh38 (reference_genome hg38); Variant_Classification derived from the
   HGVS protein / coding change (``Unknown`` when neither says). No gene panel files: the
   tests' covered genes decide 0 versus NA in the CNA matrix.
@@ -175,6 +177,20 @@ PATIENT_ATTRIBUTES: tuple[tuple[str, str, str, str, int], ...] = (
         1,
     ),
     ("CAUSE_OF_DEATH", "Cause of death", "Cause of death", "STRING", 1),
+    (
+        "DFS_STATUS",
+        "Disease Free Status",
+        "Recurrence, progression or death after the first treatment",
+        "STRING",
+        1,
+    ),
+    (
+        "DFS_MONTHS",
+        "Disease Free (Months)",
+        "Months from the first treatment to recurrence, progression, death or last contact",
+        "NUMBER",
+        1,
+    ),
 )
 SAMPLE_ATTRIBUTES: tuple[tuple[str, str, str, str, int], ...] = (
     ("PATIENT_ID", "Patient Identifier", "Research subject id (pseudonymised)", "STRING", 1),
@@ -240,10 +256,38 @@ def _months(start: datetime.date | None, end: datetime.date | None) -> float | N
     return round((end - start).days / DAYS_PER_MONTH, 2)
 
 
-def _patient_rows(people: list[Person]) -> list[list[Any]]:
+def _disease_free(
+    dataset: ResearchDataset, people: list[Person]
+) -> dict[str, tuple[str, float | None]]:
+    """(DFS_STATUS, DFS_MONTHS) per treated subject: from the first treatment (any center)
+    to the first recurrence / progression or death after it, else to the last contact."""
+    first: dict[str, datetime.date] = {}
+    for t in dataset.records("treatments"):
+        if t["subject_id"] not in first or t["start_date"] < first[t["subject_id"]]:
+            first[t["subject_id"]] = t["start_date"]
+    events: dict[str, list[datetime.date]] = defaultdict(list)
+    for f in dataset.records("follow_ups"):
+        if f["event"] in ("recurrence", "progression") and f["event_date"]:
+            events[f["subject_id"]].append(f["event_date"])
+    out: dict[str, tuple[str, float | None]] = {}
+    for p in people:
+        start = first.get(p.subject_id)
+        if start is None:
+            continue
+        after = sorted(d for d in [*events.get(p.subject_id, []), p.death_date] if d and d >= start)
+        if after:
+            out[p.subject_id] = ("1:Recurred/Progressed", _months(start, after[0]))
+        elif p.last_contact:
+            out[p.subject_id] = ("0:DiseaseFree", _months(start, p.last_contact))
+    return out
+
+
+def _patient_rows(dataset: ResearchDataset, people: list[Person]) -> list[list[Any]]:
     rows = []
+    disease_free = _disease_free(dataset, people)
     for p in people:
         end = p.death_date or p.last_contact
+        dfs_status, dfs_months = disease_free.get(p.subject_id, (None, None))
         rows.append(
             [
                 p.subject_id,
@@ -256,6 +300,8 @@ def _patient_rows(people: list[Person]) -> list[list[Any]]:
                 "1:DECEASED" if p.death_date else ("0:LIVING" if p.last_contact else None),
                 _months(p.first_diagnosis, end),
                 p.cause_of_death,
+                dfs_status,
+                dfs_months,
             ]
         )
     return rows
@@ -313,7 +359,9 @@ def write_study(
     )
     written.append(
         _clinical(
-            directory / "data_clinical_patient.txt", PATIENT_ATTRIBUTES, _patient_rows(people)
+            directory / "data_clinical_patient.txt",
+            PATIENT_ATTRIBUTES,
+            _patient_rows(dataset, people),
         )
     )
 
@@ -479,7 +527,7 @@ def _genomics(
                 variant_classification(v["hgvs_p"], v["hgvs_c"]),
                 _variant_type(ref, alt),
                 ref or None,
-                None,  # Tumor_Seq_Allele1 left empty (cBioPortal: avoids allele ambiguity)
+                ref or None,  # Tumor_Seq_Allele1: the reference (heterozygous call)
                 alt or None,
                 v["sample_id"],
                 "Germline" if specimen.get(v["sample_id"]) == "normal" else "Somatic",

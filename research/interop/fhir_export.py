@@ -93,7 +93,12 @@ def _clean(value: Any) -> Any:
 
 
 def bundle(dataset: ResearchDataset, *, study: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The dataset as a collection Bundle (JSON-ready dict), validated against R4B."""
+    """The dataset as a collection Bundle (JSON-ready dict), validated against R4B.
+
+    ``study``: ``id`` (or ``trial_id``), ``title``, ``status`` (a ResearchStudy status,
+    default ``active``), optionally ``description`` and ``subject_status`` (default
+    ``on-study``).
+    """
     resources: list[dict[str, Any]] = []
     people = persons(dataset)
     for p in people:
@@ -184,12 +189,13 @@ def bundle(dataset: ResearchDataset, *, study: dict[str, Any] | None = None) -> 
     resources += _treatments(dataset, condition_of, first_condition)
 
     if study:
-        study_id = _id("study", study.get("id") or "study")
+        identifier = str(study.get("id") or study.get("trial_id") or "study")
+        study_id = _id("study", identifier)
         resources.append(
             {
                 "resourceType": "ResearchStudy",
                 "id": study_id,
-                "identifier": [{"system": STUDY_SYSTEM, "value": str(study.get("id", ""))}],
+                "identifier": [{"system": STUDY_SYSTEM, "value": identifier}],
                 "title": study.get("title"),
                 "status": study.get("status") or "active",
                 "description": study.get("description") or None,

@@ -78,6 +78,10 @@ def test_the_study_holds_each_person_once_with_survival_and_genomics(study, netw
     assert patients[icca]["CENTER_COUNT"] == "2"
     assert float(patients[icca]["OS_MONTHS"]) == pytest.approx(283 / 30.4375, abs=0.01)
     assert patients[hcc]["OS_STATUS"] == "0:LIVING" and patients[hcc]["SEX"] == "Female"
+    # recurrence 152 days after the resection (2024-03-15 -> 2024-08-14)
+    assert patients[icca]["DFS_STATUS"] == "1:Recurred/Progressed"
+    assert float(patients[icca]["DFS_MONTHS"]) == pytest.approx(152 / 30.4375, abs=0.01)
+    assert patients[hcc]["DFS_STATUS"] == "0:DiseaseFree"
     samples = {r["SAMPLE_ID"]: r for r in rows(directory / "data_clinical_sample.txt")}
     assert samples[f"{icca}-T1"]["ONCOTREE_CODE"] == "IHCH"
     assert samples[f"{icca}-T1"]["TMB"] == "2.5"

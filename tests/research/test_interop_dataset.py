@@ -12,6 +12,7 @@ from registry.models import RegistryPatient
 from research.interop import dataset as ds
 from research.interop.dataset import Pseudonymiser, collect, write_tables
 
+from .conftest import make_patient
 from .interop_data import KEY, build_network, clean_key
 
 D = datetime.date
@@ -45,7 +46,7 @@ def test_date_shift_is_per_person_within_180_days_never_zero_and_keeps_intervals
 
 
 def test_collect_reads_every_domain_in_a_fixed_number_of_queries(
-    network, django_assert_num_queries
+    network, center_a, abstractor_a, django_assert_num_queries
 ):
     patients = RegistryPatient.objects.all()
     # patients + tumours, stages, pathology, treatments, follow-ups, LI-RADS, imaging (8)
@@ -55,6 +56,11 @@ def test_collect_reads_every_domain_in_a_fixed_number_of_queries(
     with django_assert_num_queries(8):
         collect(patients, pseudonymiser=Pseudonymiser(KEY), include_genomics=False)
     assert len(data.tables["patients"].rows) == 3
+    for n in range(4):  # more patients, with tumours, tests, fusions, treatments, follow-ups
+        make_patient(center_a, abstractor_a, 50 + n, fusion=True, ablation_day=20, dead_day=300)
+    with django_assert_num_queries(12):
+        data = collect(RegistryPatient.objects.all(), pseudonymiser=Pseudonymiser(KEY))
+    assert len(data.tables["patients"].rows) == 7 and len(data.tables["fusions"].rows) == 5
 
 
 def test_the_tables_hold_the_registry_rows_pseudonymised(network):

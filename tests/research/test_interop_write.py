@@ -89,3 +89,12 @@ def test_only_the_chosen_formats_are_written_and_unknown_ones_refused(network, t
     assert [p.name for p in tmp_path.iterdir()] == ["omop"]
     with pytest.raises(ValueError, match="sas"):
         write(data, tmp_path, ["sas"], study_id="x_1", title="x")
+
+
+def test_an_empty_cohort_writes_every_format_without_rows(db, tmp_path):
+    data = collect(RegistryPatient.objects.none(), pseudonymiser=Pseudonymiser(b"k" * 32))
+    assert all(not table.rows for table in data.tables.values())
+    paths = write(data, tmp_path, FORMATS, study_id="empty_1", title="Empty")
+    assert all(path.is_file() for path in paths)
+    bundle = json.loads((tmp_path / "fhir" / "bundle.json").read_text("utf-8"))
+    assert [e["resource"]["resourceType"] for e in bundle.get("entry", [])] == ["ResearchStudy"]
