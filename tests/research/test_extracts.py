@@ -23,6 +23,7 @@ from research import extracts as svc
 from research.models import DataRequest, Extract, ExtractDownload
 from sites.roles import Role
 
+from ..api.test_schemathesis import CHECKS, wsgi_on_test_transaction  # noqa: F401
 from .conftest import center_persona
 from .test_requests import cohort, fields  # noqa: F401  (fixtures)
 
@@ -151,9 +152,7 @@ def test_nothing_identifying_leaves(
     built = svc.extract_build(extract_id=extract.pk)
     files = members(built)
     text = "\n".join(
-        data.decode("utf-8")
-        for name, data in files.items()
-        if not name.endswith(".parquet")
+        data.decode("utf-8") for name, data in files.items() if not name.endswith(".parquet")
     )
     for name, data in files.items():
         if name.endswith(".parquet"):
@@ -360,6 +359,41 @@ def test_center_staff_export_their_own_centers_cohort_pseudonymised(
     ok = api.get(f"/api/v1/registry/cohorts/{cohort.pk}/export/?kind=omop")
     assert ok.status_code == 200 and ok["Content-Type"] == "application/zip"
     # an aggregate-only role never gets rows
-    assert api_for(researcher).get(
-        f"/api/v1/registry/cohorts/{cohort.pk}/export/?kind=omop"
-    ).status_code == 403
+    assert (
+        api_for(researcher)
+        .get(f"/api/v1/registry/cohorts/{cohort.pk}/export/?kind=omop")
+        .status_code
+        == 403
+    )
+
+
+def test_data_request_reads_conform_to_the_schema(
+    wsgi_on_test_transaction: Any,  # noqa: F811
+    researcher: Any,
+    cohort: Any,  # noqa: F811
+    consents: dict,
+    stewards: dict,
+    center_a: Any,
+) -> None:
+    import schemathesis
+
+    from api.services import api_token_create
+    from config.wsgi import application
+
+    built = svc.extract_build(extract_id=approved(researcher, cohort, stewards, [center_a]).pk)
+    schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+    headers = {"Authorization": f"Bearer {api_token_create(user=researcher, name='s')[1]}"}
+    checked = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if operation.method.upper() != "GET" or not operation.path.startswith(
+            "/api/v1/registry/data-requests/"
+        ):
+            continue
+        params = {"id": built.request_id} if "{id}" in operation.path else {}
+        response = operation.Case(path_parameters=params).call_and_validate(
+            headers=headers, checks=CHECKS
+        )
+        assert response.status_code == 200, (operation.path, response.content[:200])
+        checked.append(operation.path)
+    assert len(checked) == 4  # list, detail, extract, download
