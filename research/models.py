@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from audit.history import AuditedHistory
 from sites.roles import Perm
@@ -151,7 +152,7 @@ class DataRequest(models.Model):
         PENDING = "pending", _("Awaiting the centers' decisions")
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
-        WITHDRAWN = "withdrawn", _("Withdrawn")
+        WITHDRAWN = "withdrawn", pgettext_lazy("data request", "Withdrawn")
 
     title = models.CharField(_("title"), max_length=200)
     purpose = models.TextField(
@@ -216,7 +217,7 @@ class DataRequestApproval(models.Model):
     """One center's decision on a data request, by that center's data steward."""
 
     class Decision(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", pgettext_lazy("center decision", "Pending")
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
 

@@ -424,3 +424,27 @@ def test_api_list_costs_the_same_for_one_request_or_many(
         body = api.get(url).json()
     assert len(body["results"]) == 5
     assert {len(r["approvals"]) for r in body["results"]} == {1, 2}
+
+
+def test_the_request_pages_in_chinese(
+    client: Any, researcher: Any, cohort: Any, center_a: Any, steward_a: Any
+) -> None:
+    req = svc.request_submit(acting_user=researcher, **fields(cohort, [center_a]))
+    client.force_login(steward_a)
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    listing = client.get(reverse("research:requests")).content.decode()
+    assert "等待您的决定" in listing and "数据申请" in listing
+    detail = client.get(reverse("research:request", args=[req.pk])).content.decode()
+    for zh in ("各中心的决定", "伦理批件", "等待各中心决定", "为本中心批准", "记录决定", "待定"):
+        assert zh in detail, zh
+    for english in ("Decisions of the centers", "Ethics approval", "Record the decision"):
+        assert english not in detail, english
+    refused = client.post(
+        reverse("research:request_decide", args=[req.pk, center_a.pk]),
+        {"decision": "reject", "note": ""},
+    )
+    assert "请说明拒绝申请的理由。" in refused.content.decode()
+    client.force_login(researcher)
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    form = client.get(reverse("research:request_new")).content.decode()
+    assert "人类遗传资源批准号" in form and "提交审批" in form
