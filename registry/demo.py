@@ -107,6 +107,12 @@ def _staff(sites: list[Site]) -> list[tuple[str, str, str]]:
         )
         Membership.objects.get_or_create(user=user, role=Role.CENTER_ABSTRACTOR, site=site)
         logins.append((username, str(Role.CENTER_ABSTRACTOR.label), site.code))
+        steward = f"stew_{site.code.lower()}"
+        user, _ = User.objects.get_or_create(
+            username=steward, defaults={"password": password, "email": f"{steward}@demo.invalid"}
+        )
+        Membership.objects.get_or_create(user=user, role=Role.CENTER_STEWARD, site=site)
+        logins.append((steward, str(Role.CENTER_STEWARD.label), site.code))
     user, _ = User.objects.get_or_create(
         username="researcher", defaults={"password": password, "email": "researcher@demo.invalid"}
     )
@@ -136,7 +142,7 @@ def seed_registry(*, patients: int | None = None, seed: int = 20261202, stdout: 
             created += _center(site, n, rng, today)
     if stdout is not None and created:
         stdout.write(f"Registry demo: {created} patients at {len(todo)} centers.")
-        for username, role, where in logins[:2] + logins[-1:]:
+        for username, role, where in logins[:2] + logins[-1:]:  # abs_, stew_ of one center
             stdout.write(f"  {username:<14} {role:<22} {where}")
     return created
 

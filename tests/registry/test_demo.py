@@ -27,3 +27,25 @@ def test_demo_registry_is_realistic_and_idempotent(db):
     )
     assert seed_registry(patients=400) == 0  # again: nothing new
     assert RegistryPatient.objects.count() == 400
+
+
+def test_demo_consent_tiers_and_a_data_request_half_way(db):
+    from research.demo import seed_research
+    from research.models import DataRequest
+
+    SiteFactory(code="D1")
+    SiteFactory(code="D2")
+    seed_registry(patients=200)
+    broad = RegistryPatient.objects.filter(consent_research=True).count()
+    genomic = RegistryPatient.objects.filter(consent_genomic=True).count()
+    unasked = RegistryPatient.objects.filter(consent_date__isnull=True).count()
+    assert 150 < broad < 200 and 0 < genomic < broad and 0 < unasked < 40
+    assert not RegistryPatient.objects.filter(consent_genomic=True, consent_research=False)
+    request = seed_research()
+    assert request is not None and request.status == DataRequest.Status.PENDING
+    assert [(a.site.code, a.decision) for a in request.approvals.select_related("site")] == [
+        ("D1", "approved"),
+        ("D2", "pending"),
+    ]
+    assert seed_research() == request  # again: nothing new
+    assert DataRequest.objects.count() == 1

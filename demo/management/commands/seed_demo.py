@@ -13,6 +13,7 @@ from monitoring.watcher import watcher_muted
 from notifications.services import notifications_muted
 from recruiting import demo as recruiting_demo
 from registry.demo import seed_registry
+from research.demo import seed_research
 from sites.demo import DEMO_PASSWORD
 
 
@@ -56,6 +57,7 @@ class Command(BaseCommand):
                 result = builder.build()
             seed_monitoring(result["trial"])
             seed_registry(stdout=self.stdout)  # size: DEMO_REGISTRY_PATIENTS
+            seed_research(stdout=self.stdout)
             recruiting_demo.load(result["trial"])
         self.stdout.write(
             self.style.SUCCESS(
