@@ -16,7 +16,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Tex
 from django.db.models.functions import Cast
 from django.utils.translation import get_language
 
-from domain.eligibility import Criterion
+from domain.eligibility import AppliesTo, Criterion, CriterionKind
 from sites.models import TrialSite
 from trials.models import ConsentVersion, EligibilityCriterion, ProtocolVersion, Trial
 
@@ -53,7 +53,13 @@ def criteria_in_effect(
 
 def as_domain(criteria: list[EligibilityCriterion]) -> list[Criterion]:
     return [
-        Criterion(code=c.code, kind=c.kind, text=c.text, rule=c.rule, applies_to=c.applies_to)
+        Criterion(
+            code=c.code,
+            kind=CriterionKind(c.kind),
+            text=c.text,
+            rule=c.rule,
+            applies_to=AppliesTo(c.applies_to),
+        )
         for c in criteria
     ]
 
@@ -84,7 +90,7 @@ def first_consent_date(patient: Patient) -> datetime.date | None:
     if first is None:
         return None
     try:
-        tz = zoneinfo.ZoneInfo(patient.trial_site.site.time_zone)
+        tz: datetime.tzinfo = zoneinfo.ZoneInfo(patient.trial_site.site.time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         tz = datetime.UTC
     return timezone.localtime(first.consented_at, tz).date()
@@ -271,11 +277,16 @@ def screening_log(
         )
         .order_by()
     )
-    for item in per_site_screenings:
-        row = rows.get(item["patient__trial_site"])
+    for screening_counts in per_site_screenings:
+        row = rows.get(screening_counts["patient__trial_site"])
         if row is not None:
-            for key in ("screenings", "screened", "screen_failed", "eligible", "incomplete"):
-                row.counts[key] = item[key]
+            row.counts.update(
+                screenings=screening_counts["screenings"],
+                screened=screening_counts["screened"],
+                screen_failed=screening_counts["screen_failed"],
+                eligible=screening_counts["eligible"],
+                incomplete=screening_counts["incomplete"],
+            )
 
     totals = dict.fromkeys(COUNT_KEYS, 0)
     for row in rows.values():
