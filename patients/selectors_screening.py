@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -173,6 +174,11 @@ COUNT_KEYS: tuple[str, ...] = (
 #: and requests registered as patients.
 CONVERSION_KEYS: tuple[str, ...] = ("prescreened", "referred", "referred_registered")
 
+#: Where they are counted: the recruiting app, above this one, registers its count here
+#: (``recruiting.apps``): ``count(rows=, sites=, date_from=, date_to=)`` fills each row's
+#: ``referrals`` and returns the totals of CONVERSION_KEYS.
+CONVERSION_COUNTS: list[Callable[..., dict[str, int]]] = []
+
 
 @dataclass
 class SiteRow:
@@ -294,36 +300,12 @@ def screening_log(
             totals[key] += row.counts[key]
 
     failures = _failure_breakdown(sites=sites, screenings=screenings, is_latest=is_latest)
-    conversion = _conversion(rows=rows, sites=sites, date_from=date_from, date_to=date_to)
+    conversion = dict.fromkeys(CONVERSION_KEYS, 0)
+    for count in CONVERSION_COUNTS:  # queries 6-7
+        conversion.update(count(rows=rows, sites=sites, date_from=date_from, date_to=date_to))
     return ScreeningLog(
         rows=list(rows.values()), totals=totals, failures=failures, conversion=conversion
     )
-
-
-def _conversion(
-    *,
-    rows: dict[int, SiteRow],
-    sites: QuerySet[TrialSite],
-    date_from: datetime.date | None,
-    date_to: datetime.date | None,
-) -> dict[str, int]:
-    """Pre-screenings, referrals and referrals registered as patients (queries 6-7)."""
-    # recruiting/ builds on patients/; imported here so the dependency stays one-way
-    # when the modules load.
-    from recruiting.models import PrescreenEvent
-    from recruiting.selectors import referral_counts
-
-    out = dict.fromkeys(CONVERSION_KEYS, 0)
-    per_site = referral_counts(trial_site_ids=list(rows), date_from=date_from, date_to=date_to)
-    for pk, counts in per_site.items():
-        if pk in rows:
-            rows[pk].referrals.update(counts)
-            out["referred"] += counts["referred"]
-            out["referred_registered"] += counts["referred_registered"]
-    out["prescreened"] = PrescreenEvent.objects.filter(
-        _range("day", date_from, date_to), trial__in=sites.values("trial")
-    ).count()
-    return out
 
 
 def _failure_breakdown(
