@@ -17,7 +17,7 @@ Scope by role:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from django.apps import apps
 from django.db import models
@@ -154,7 +154,7 @@ class ScopedQuerySet(models.QuerySet):
             q |= Q(**{f"{self.scope_site_field}__in": scope.center_site_ids})
         return q
 
-    def visible_to(self, user: Any) -> ScopedQuerySet:
+    def visible_to(self, user: Any) -> Self:
         scope = scope_for(user)
         if scope.everything:
             return self.all()
@@ -171,7 +171,7 @@ class PersonalQuerySet(models.QuerySet):
 
     scope_user_field: str = "user"
 
-    def visible_to(self, user: Any) -> PersonalQuerySet:
+    def visible_to(self, user: Any) -> Self:
         scope = scope_for(user)
         if scope.everything:
             return self.all()

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from config.json_limits import MAX_JSON_DEPTH, too_deep
+from domain.json_limits import MAX_JSON_DEPTH, too_deep
 
 
 class DepthLimitedJSONParser(JSONParser):

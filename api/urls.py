@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from analysis.api.statistics import TrialStatisticsViewSet
 from api.fallback import ApiNotFound
 from audit.api.views import HistoryView
 from clinical.api.views import (
@@ -34,7 +35,6 @@ from research.api.extracts import ROUTES as EXTRACT_ROUTES
 from research.api.views import ROUTES as RESEARCH_ROUTES
 from sites.api.views import SiteViewSet, TrialSiteViewSet
 from trials.api.reference import ConsentVersionViewSet, VisitDefinitionViewSet
-from trials.api.statistics import TrialStatisticsViewSet
 from trials.api.views import ArmViewSet, InterventionViewSet, ProtocolVersionViewSet
 
 router = DefaultRouter()

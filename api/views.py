@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from patients.views.common import apply_errors
+from ui.form_errors import apply_errors
 
 from .models import ApiToken
 from .services import api_token_create, api_token_revoke

@@ -10,12 +10,14 @@ passes them explicitly, from the same audit context.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import models
 from simple_history.utils import bulk_create_with_history
 
 from .context import current, history_extras, history_username
+
+M = TypeVar("M", bound=models.Model)
 
 
 def audit_attrs(acting_user: Any = None) -> tuple[Any, str, dict[str, Any]]:
@@ -32,8 +34,8 @@ def audit_attrs(acting_user: Any = None) -> tuple[Any, str, dict[str, Any]]:
 
 
 def bulk_create_audited(
-    objs: Sequence[models.Model], *, acting_user: Any = None, batch_size: int | None = None
-) -> list[models.Model]:
+    objs: Sequence[M], *, acting_user: Any = None, batch_size: int | None = None
+) -> list[M]:
     """Insert ``objs`` (all of one tracked model) and their "+" history rows in two
     statements, attributed like ``save()`` in the current audit context."""
     objs = list(objs)

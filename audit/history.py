@@ -28,6 +28,16 @@ class AuditHistoryBase(models.Model):
         abstract = True
 
 
+#: The attribute simple-history reads the reason of the next history row from (it sets and
+#: clears it on the instance; the model classes do not declare it, so it is named here once).
+CHANGE_REASON_ATTR = "_change_reason"
+
+
+def set_change_reason(instance: models.Model, reason: str | None) -> None:
+    """Give the next history row of ``instance`` (its next ``save()``) this reason."""
+    setattr(instance, CHANGE_REASON_ATTR, reason)
+
+
 def acting_user(instance: Any = None, request: Any = None, **_: Any) -> Any:
     """Resolve the acting user: the service's context first, then the request."""
     ctx = current()

@@ -6,13 +6,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
 
-Transitions = Mapping[str, frozenset[str] | set[str]]
+# Keyed by the TextChoices members (str subclasses): a Mapping's key type is invariant, so a
+# ``dict[Model.Status, set[Model.Status]]`` is not a ``Mapping[str, ...]``; the key is looked
+# up with the plain string a record holds.
+Transitions = Mapping[Any, Set[str]]
 
 
 def allowed_targets(table: Transitions, current: str) -> frozenset[str]:

@@ -451,8 +451,8 @@ def measure_trial(trial: Any, lead: Any) -> dict[str, dict[str, Any]]:
     from django.test import Client
     from django.urls import reverse
 
+    from analysis.selectors import trial_statistics_for
     from patients.services.response import statistics_invalidate
-    from trials.selectors_stats import trial_statistics_for
 
     out: dict[str, dict[str, Any]] = {}
     user_model = get_user_model()
@@ -711,8 +711,8 @@ def outcome_check(trial: Any, sample: int = 20) -> str:
     from django.utils import timezone
 
     from domain.analysis import patient_outcome, response_settings
+    from patients.datacut import enrolled_patients, patient_record
     from patients.models import ResponseSummary
-    from trials.datacut import enrolled_patients, patient_record
 
     settings = response_settings(
         {

@@ -7,12 +7,6 @@ class ClinicalConfig(AppConfig):
     verbose_name = _("Clinical data")
 
     def ready(self) -> None:
-        from trials.datacut import DATACUT_SECTIONS
-
-        from .datacut import clinical_section
-
-        DATACUT_SECTIONS["clinical"] = clinical_section
-
         from patients import sweeps
 
         from .selectors import incomplete_visits

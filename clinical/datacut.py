@@ -1,4 +1,4 @@
-"""The clinical records of a data cut (registered in ``trials.datacut.DATACUT_SECTIONS``).
+"""The clinical records of a data cut (``analysis.datacut.DATACUT_SECTIONS``).
 
 Pseudonymous like the rest of the cut: subject ids, no identity. Records dated after the
 cut-off are left out.

@@ -70,9 +70,10 @@ STATE_HOOKS: list[Callable[[Visit, list[VisitFormStatus]], None]] = []
 
 
 def required_forms(visit: Visit) -> list[str]:
-    if visit.definition_id is None:
+    definition = visit.definition if visit.definition_id is not None else None
+    if definition is None:
         return []
-    return [f for f in VisitForm.values if f in (visit.definition.required_forms or [])]
+    return [f for f in VisitForm.values if f in (definition.required_forms or [])]
 
 
 def visit_form_states(

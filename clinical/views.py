@@ -16,11 +16,11 @@ from patients.forms_visits import AdverseEventForm
 from patients.models import AdverseEvent, Lesion, Visit
 from patients.selectors_ctcae import ae_form_context, ctcae_term_label
 from patients.services import safety
-from patients.views.common import apply_errors
 from patients.views.safety import _names_masked, _visits_for
 from sites.mixins import get_visible_or_404, require_perm
 from sites.roles import Perm
 from trials.models import Intervention, VisitForm
+from ui.form_errors import apply_errors
 
 from . import services
 from .forms import (

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "monitoring",
     "clinical",
+    "analysis",  # trial statistics, data cuts, dashboard (no models)
     "registry",
     "recruiting",
     "research",

@@ -4,8 +4,10 @@ from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
 from django.templatetags.static import static
 from django.urls import include, path
 
+from analysis import urls as analysis_urls
 from api import views as api_views
 from sites.views import home, set_language_and_remember
+from trials import urls as trials_urls
 
 
 @login_not_required
@@ -30,7 +32,11 @@ urlpatterns = [
     path("i18n/setlang/", set_language_and_remember, name="set_language"),
     path("patients/", include("patients.urls")),
     path("clinical/", include("clinical.urls")),
-    path("trials/", include("trials.urls")),
+    # One namespace, "trials": the protocol pages and the trial's dashboard (analysis app).
+    path(
+        "trials/",
+        include((trials_urls.urlpatterns + analysis_urls.urlpatterns, trials_urls.app_name)),
+    ),
     path("history/", include("audit.urls")),
     path("exports/", include("exports.urls")),
     path("monitoring/", include("monitoring.urls")),

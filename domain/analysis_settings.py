@@ -1,7 +1,7 @@
 """Per-trial analysis settings (the statistical analysis plan's choices), read from the
 ``trial`` block of a data cut with documented defaults so that older cuts still analyse.
 
-Pure Python (no Django). The Trial model stores the same fields; ``trials.datacut``
+Pure Python (no Django). The Trial model stores the same fields; ``trials.selectors``
 writes them into every cut, and every result states the settings it was computed with.
 """
 

@@ -30,6 +30,7 @@ from access import blinding
 from audit.context import audit_context
 from audit.models import AccessLog
 from audit.transitions import check_transition
+from audit.users import ActingUser
 from sites.models import TrialSite
 from sites.roles import Perm
 from sites.scoping import has_perm
@@ -100,7 +101,9 @@ def export_may_download(user: Any, job: ExportJob) -> bool:
 # --- request ------------------------------------------------------------------------------
 
 
-def export_request(*, trial: Trial, acting_user: Any, kind: str, request: Any = None) -> ExportJob:
+def export_request(
+    *, trial: Trial, acting_user: ActingUser, kind: str, request: Any = None
+) -> ExportJob:
     """Queue an export of ``trial``; the file is written by a background task."""
     if not has_perm(acting_user, Perm.EXPORT, trial=trial):
         raise PermissionDenied(_("You may not export the data of this trial."))
@@ -203,12 +206,12 @@ def _progress_writer(job_id: int, *, separate: bool) -> Iterator[Callable[[int, 
         f"{q('progress')} = %s WHERE {q('id')} = %s"
     )
 
-    def report(done: int, total: int) -> None:
+    def report_separately(done: int, total: int) -> None:
         with conn.cursor() as cursor:
             cursor.execute(sql, [done, total, _percent(done, total), job_id])
 
     try:
-        yield report
+        yield report_separately
     finally:
         conn.close()
 
@@ -258,12 +261,14 @@ def export_run(*, job_id: int, progress_every: int = PROGRESS_EVERY) -> ExportJo
         if user is None or not has_perm(user, Perm.EXPORT, trial=job.trial):
             raise PermissionDenied(_("The requester may no longer export this trial."))
         sites = _trial_sites(job.trial, user)
+        cutoff = job.started_at
+        assert cutoff is not None  # set by _claim
         ctx = ExportContext(
             trial=job.trial,
             trial_sites=sites,
             identities=not job.pseudonymised and export_identities_allowed(user, sites),
             allocation=not job.arm_hidden and export_allocation_allowed(user, job.trial),
-            cutoff=job.started_at,
+            cutoff=cutoff,
             requested_by=job.requested_by_username,
             job_id=job.pk,
         )

@@ -16,8 +16,8 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from patients.views.common import apply_errors
 from sites.mixins import get_visible_or_404
+from ui.form_errors import apply_errors
 
 from . import services
 from .forms import ExportFilterForm, ExportRequestForm

@@ -65,7 +65,7 @@ def aging_report(user: Any, now: datetime.datetime | None = None) -> list[dict[s
         )
         .order_by("trial__protocol_code", "trial_site__site__code")
     )
-    return list(rows)
+    return [dict(row) for row in rows]
 
 
 def record_queries(record: Any) -> QuerySet[DataQuery]:
@@ -148,7 +148,9 @@ def sdv_overview(user: Any, trial: Any, *, trial_site_id: int | None = None) -> 
         for record in rows.order_by("pk"):
             if not sdv_required(record, plan, target):
                 continue
-            patient = info[target.patient_id_of(record)]
+            patient_id = target.patient_id_of(record)
+            assert patient_id is not None  # the rows were filtered on their patient
+            patient = info[patient_id]
             done = (ct.pk, record.pk) in verified
             for bucket in (
                 total,

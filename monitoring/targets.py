@@ -51,7 +51,10 @@ class Target:
     corrector: Callable[[Any, str, Any, Any, str], None] | None = None
 
     @property
-    def model(self) -> type[models.Model]:
+    def model(self) -> type[Any]:
+        # type[Any], not type[Model]: the model is looked up by its label, and django-stubs
+        # types a bare model class without the managers every monitored model has
+        # (``objects``, a scoped queryset's manager; ``history``).
         return apps.get_model(self.label)
 
     @property

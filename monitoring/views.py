@@ -14,12 +14,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from patients.models import Patient
-from patients.views.common import apply_errors
 from sites.mixins import get_visible_or_404
 from sites.models import TrialSite
 from sites.roles import Perm
 from sites.scoping import has_perm
 from trials.models import Trial
+from ui.form_errors import apply_errors
 
 from . import selectors, services
 from .forms import (

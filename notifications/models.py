@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -25,6 +25,11 @@ def recipient_digest(email: str) -> str:
 
 class EncryptedBlankTextField(EncryptedTextField):
     """Encrypted text that may be empty (``""`` stays ``""``, the column is NOT NULL)."""
+
+    if TYPE_CHECKING:  # encrypted_fields has no types: on a message the value is a str
+
+        def __get__(self, instance: models.Model, owner: type[models.Model]) -> str: ...
+        def __set__(self, instance: models.Model, value: str) -> None: ...
 
     def get_prep_value(self, value: Any) -> Any:
         if value == "":

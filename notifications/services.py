@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from audit.bulk import bulk_create_audited
+from audit.history import set_change_reason
 
 from .models import OutboxMessage, recipient_digest
 
@@ -216,7 +217,7 @@ def outbox_recover_stuck(*, now: datetime.datetime | None = None) -> int:
         for message in stuck:
             message.status = OutboxMessage.Status.PENDING
             message.last_error = "worker lost during delivery; sent again (same Message-ID)"
-            message._change_reason = "Outbox recovery: stuck in sending"
+            set_change_reason(message, "Outbox recovery: stuck in sending")
             message.save(update_fields=["status", "last_error"])
             recovered += 1
     if recovered:
@@ -256,7 +257,7 @@ def outbox_purge(*, now: datetime.datetime | None = None) -> int:
             message = OutboxMessage.objects.select_for_update().filter(pk=pk).first()
             if message is None:
                 continue
-            message._change_reason = "Outbox retention period over"
+            set_change_reason(message, "Outbox retention period over")
             message.delete()
             deleted += 1
     return deleted

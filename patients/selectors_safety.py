@@ -100,7 +100,7 @@ def ae_incidence(*, user: Any, trial: Trial) -> dict[str, Any]:
         .values_list("patient_id", "grade")
     ]
     table = rules.worst_grade_incidence(events, enrolled)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for arm in arms:
         rows.append({"label": str(arm), "code": arm.code, **table[arm.pk]})
     if by_arm and len(arms) > 1 or not by_arm:

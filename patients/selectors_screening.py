@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Tex
 from django.db.models.functions import Cast
 from django.utils.translation import get_language
 
-from domain.eligibility import Criterion
+from domain.eligibility import AppliesTo, Criterion, CriterionKind
 from sites.models import TrialSite
 from trials.models import ConsentVersion, EligibilityCriterion, ProtocolVersion, Trial
 
@@ -53,7 +54,13 @@ def criteria_in_effect(
 
 def as_domain(criteria: list[EligibilityCriterion]) -> list[Criterion]:
     return [
-        Criterion(code=c.code, kind=c.kind, text=c.text, rule=c.rule, applies_to=c.applies_to)
+        Criterion(
+            code=c.code,
+            kind=CriterionKind(c.kind),
+            text=c.text,
+            rule=c.rule,
+            applies_to=AppliesTo(c.applies_to),
+        )
         for c in criteria
     ]
 
@@ -84,7 +91,7 @@ def first_consent_date(patient: Patient) -> datetime.date | None:
     if first is None:
         return None
     try:
-        tz = zoneinfo.ZoneInfo(patient.trial_site.site.time_zone)
+        tz: datetime.tzinfo = zoneinfo.ZoneInfo(patient.trial_site.site.time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         tz = datetime.UTC
     return timezone.localtime(first.consented_at, tz).date()
@@ -166,6 +173,11 @@ COUNT_KEYS: tuple[str, ...] = (
 #: self pre-screenings (per trial; they name no site), appointment requests received
 #: and requests registered as patients.
 CONVERSION_KEYS: tuple[str, ...] = ("prescreened", "referred", "referred_registered")
+
+#: Where they are counted: the recruiting app, above this one, registers its count here
+#: (``recruiting.apps``): ``count(rows=, sites=, date_from=, date_to=)`` fills each row's
+#: ``referrals`` and returns the totals of CONVERSION_KEYS.
+CONVERSION_COUNTS: list[Callable[..., dict[str, int]]] = []
 
 
 @dataclass
@@ -271,11 +283,16 @@ def screening_log(
         )
         .order_by()
     )
-    for item in per_site_screenings:
-        row = rows.get(item["patient__trial_site"])
+    for screening_counts in per_site_screenings:
+        row = rows.get(screening_counts["patient__trial_site"])
         if row is not None:
-            for key in ("screenings", "screened", "screen_failed", "eligible", "incomplete"):
-                row.counts[key] = item[key]
+            row.counts.update(
+                screenings=screening_counts["screenings"],
+                screened=screening_counts["screened"],
+                screen_failed=screening_counts["screen_failed"],
+                eligible=screening_counts["eligible"],
+                incomplete=screening_counts["incomplete"],
+            )
 
     totals = dict.fromkeys(COUNT_KEYS, 0)
     for row in rows.values():
@@ -283,36 +300,12 @@ def screening_log(
             totals[key] += row.counts[key]
 
     failures = _failure_breakdown(sites=sites, screenings=screenings, is_latest=is_latest)
-    conversion = _conversion(rows=rows, sites=sites, date_from=date_from, date_to=date_to)
+    conversion = dict.fromkeys(CONVERSION_KEYS, 0)
+    for count in CONVERSION_COUNTS:  # queries 6-7
+        conversion.update(count(rows=rows, sites=sites, date_from=date_from, date_to=date_to))
     return ScreeningLog(
         rows=list(rows.values()), totals=totals, failures=failures, conversion=conversion
     )
-
-
-def _conversion(
-    *,
-    rows: dict[int, SiteRow],
-    sites: QuerySet[TrialSite],
-    date_from: datetime.date | None,
-    date_to: datetime.date | None,
-) -> dict[str, int]:
-    """Pre-screenings, referrals and referrals registered as patients (queries 6-7)."""
-    # recruiting/ builds on patients/; imported here so the dependency stays one-way
-    # when the modules load.
-    from recruiting.models import PrescreenEvent
-    from recruiting.selectors import referral_counts
-
-    out = dict.fromkeys(CONVERSION_KEYS, 0)
-    per_site = referral_counts(trial_site_ids=list(rows), date_from=date_from, date_to=date_to)
-    for pk, counts in per_site.items():
-        if pk in rows:
-            rows[pk].referrals.update(counts)
-            out["referred"] += counts["referred"]
-            out["referred_registered"] += counts["referred_registered"]
-    out["prescreened"] = PrescreenEvent.objects.filter(
-        _range("day", date_from, date_to), trial__in=sites.values("trial")
-    ).count()
-    return out
 
 
 def _failure_breakdown(

@@ -12,6 +12,8 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from domain.eligibility import Criterion
 from domain.prescreen import Kind, Option, Question
 from patients.selectors_screening import (
+    CONVERSION_KEYS,
+    SiteRow,
     as_domain,
     consent_version_for,
     criteria_in_effect,
@@ -20,7 +22,14 @@ from patients.selectors_screening import (
 from sites.models import TrialSite
 from trials.models import EligibilityCriterion, Trial
 
-from .models import PrescreenOption, PrescreenQuestion, Referral, SiteClinic, TrialPublicPage
+from .models import (
+    PrescreenEvent,
+    PrescreenOption,
+    PrescreenQuestion,
+    Referral,
+    SiteClinic,
+    TrialPublicPage,
+)
 
 #: Public language code -> language code of patient records and consent versions.
 RECORD_LANGUAGE = {"zh-hans": "zh"}
@@ -209,3 +218,31 @@ def referral_counts(
         }
         for r in rows
     }
+
+
+def screening_conversion(
+    *,
+    rows: dict[int, SiteRow],
+    sites: QuerySet[TrialSite],
+    date_from: datetime.date | None,
+    date_to: datetime.date | None,
+) -> dict[str, int]:
+    """The screening log's conversion figures (``patients.selectors_screening``
+    ``CONVERSION_COUNTS``, registered by ``recruiting.apps``): pre-screenings, referrals
+    and referrals registered as patients, in two queries."""
+    out = dict.fromkeys(CONVERSION_KEYS, 0)
+    per_site = referral_counts(trial_site_ids=list(rows), date_from=date_from, date_to=date_to)
+    for pk, counts in per_site.items():
+        if pk in rows:
+            rows[pk].referrals.update(counts)
+            out["referred"] += counts["referred"]
+            out["referred_registered"] += counts["referred_registered"]
+    days = Q()
+    if date_from:
+        days &= Q(day__gte=date_from)
+    if date_to:
+        days &= Q(day__lte=date_to)
+    out["prescreened"] = PrescreenEvent.objects.filter(
+        days, trial__in=sites.values("trial")
+    ).count()
+    return out

@@ -18,7 +18,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from audit.history import set_change_reason
 from audit.transitions import check_transition
+from audit.users import ActingUser
 from domain.prescreen import PrescreenOutcome, Verdict
 from notifications.models import OutboxMessage
 from notifications.services import notification_enqueue
@@ -51,8 +53,9 @@ def _weekday_names(clinic: SiteClinic) -> str:
     return ", ".join(clinic.trial_site.site.clinic_day_names())
 
 
-def _check_day(clinic: SiteClinic, day: datetime.date | None, field: str) -> None:
-    """A bookable clinic day of ``clinic`` with a place left (call under the clinic lock)."""
+def _check_day(clinic: SiteClinic, day: datetime.date | None, field: str) -> datetime.date:
+    """A bookable clinic day of ``clinic`` with a place left (call under the clinic lock);
+    returns it."""
     if day is None:
         raise ValidationError({field: _("Choose a clinic day.")})
     site = clinic.trial_site.site
@@ -86,6 +89,7 @@ def _check_day(clinic: SiteClinic, day: datetime.date | None, field: str) -> Non
                 % {"day": date_format(day, "DATE_FORMAT"), "site": site.name}
             }
         )
+    return day
 
 
 def _email(
@@ -163,6 +167,7 @@ def referral_request(
         errors["language"] = [_("Choose one of the languages offered.")]
     if errors:
         raise ValidationError(errors)
+    assert clinic is not None  # checked above
     with (
         transaction.atomic(),
         audit_context(reason="Appointment request (public)", origin="public"),
@@ -174,7 +179,7 @@ def referral_request(
         )
         if not locked.accepts_requests or locked.trial_site.status != "active":
             raise ValidationError({"slot": _("This site does not take appointment requests now.")})
-        _check_day(locked, day, "slot")
+        day = _check_day(locked, day, "slot")
         referral = Referral(
             trial_site=locked.trial_site,
             requested_date=day,
@@ -211,14 +216,14 @@ def _require_site_staff(user: Any, referral: Referral) -> None:
         )
 
 
-def _move(referral: Referral, target: str, *, acting_user: Any, reason: str) -> Referral:
+def _move(referral: Referral, target: str, *, acting_user: ActingUser, reason: str) -> Referral:
     check_transition(
         choices=Referral.Status, table=Referral.TRANSITIONS, current=referral.status, target=target
     )
     referral.status = target
     referral.decided_at = timezone.now()
     referral.decided_by = acting_user
-    referral._change_reason = reason
+    set_change_reason(referral, reason)
     return referral
 
 
@@ -236,7 +241,9 @@ def _locked(referral: Referral) -> tuple[Referral, SiteClinic]:
     return current, clinic
 
 
-def referral_accept(*, referral: Referral, acting_user: Any, reason: str | None = None) -> Referral:
+def referral_accept(
+    *, referral: Referral, acting_user: ActingUser, reason: str | None = None
+) -> Referral:
     """Confirm the appointment on its day and email the person (with the .ics)."""
     _require_site_staff(acting_user, referral)
     reason = (reason or "").strip() or _("Appointment confirmed")
@@ -252,7 +259,7 @@ def referral_accept(*, referral: Referral, acting_user: Any, reason: str | None 
 
 
 def referral_propose(
-    *, referral: Referral, day: datetime.date | None, acting_user: Any, reason: str | None
+    *, referral: Referral, day: datetime.date | None, acting_user: ActingUser, reason: str | None
 ) -> Referral:
     """Offer another clinic day (same checks as a request: clinic day, window, places)."""
     _require_site_staff(acting_user, referral)
@@ -267,7 +274,7 @@ def referral_propose(
         )
         if day == current.appointment_date:
             raise ValidationError({"day": _("Propose a different day from the current one.")})
-        _check_day(clinic, day, "day")
+        day = _check_day(clinic, day, "day")
         _move(current, Referral.Status.PROPOSED, acting_user=acting_user, reason=reason)
         current.appointment_date = day
         current.save()
@@ -278,7 +285,9 @@ def referral_propose(
     return current
 
 
-def referral_decline(*, referral: Referral, acting_user: Any, reason: str | None) -> Referral:
+def referral_decline(
+    *, referral: Referral, acting_user: ActingUser, reason: str | None
+) -> Referral:
     """Decline with a reason the person is told."""
     _require_site_staff(acting_user, referral)
     reason = (reason or "").strip()
@@ -301,7 +310,7 @@ def referral_prefill(referral: Referral) -> dict[str, Any]:
         "full_name": referral.full_name,
         "phone": referral.phone,
         "email": referral.email,
-        "nationality": referral.nationality.code if referral.nationality else "",
+        "nationality": referral.nationality.code if referral.nationality else "",  # type: ignore[attr-defined]  # django-stubs types a CountryField as its CharField's str; the value is a django_countries Country
         "is_expatriate": referral.is_expatriate,
         "preferred_language": record_language(referral.language),
         "interpreter_needed": referral.interpreter_needed,
@@ -313,7 +322,7 @@ def referral_prefill(referral: Referral) -> dict[str, Any]:
 
 
 def referral_register_patient(
-    *, referral: Referral, acting_user: Any, confirm_duplicate: bool = False, **data: Any
+    *, referral: Referral, acting_user: ActingUser, confirm_duplicate: bool = False, **data: Any
 ) -> Patient:
     """Register the accepted referral as a patient in one step; the referral, with its
     pre-screening answers, stays linked to the patient as source."""
@@ -364,7 +373,7 @@ def referrals_purge(*, now: datetime.datetime | None = None) -> int:
             messages = OutboxMessage.objects.filter(key__startswith=f"recruiting:referral:{pk}:")
             for message in messages:
                 message.delete()
-            referral._change_reason = reason
+            set_change_reason(referral, reason)
             referral.delete()
             deleted += 1
     return deleted
@@ -375,7 +384,7 @@ def clinic_set_capacity(
     clinic: SiteClinic,
     daily_capacity: int,
     weeks_ahead: int,
-    acting_user: Any,
+    acting_user: ActingUser,
     reason: str | None,
 ) -> SiteClinic:
     """The site sets how many new requests a clinic day takes and how far ahead.
@@ -390,6 +399,6 @@ def clinic_set_capacity(
         current.daily_capacity = daily_capacity
         current.weeks_ahead = weeks_ahead
         current.full_clean()
-        current._change_reason = reason
+        set_change_reason(current, reason)
         current.save()
     return current

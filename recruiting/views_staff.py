@@ -11,10 +11,10 @@ from django.utils.translation import gettext as _
 from audit.models import AccessLog
 from patients.forms import PatientForm
 from patients.services import PossibleDuplicate
-from patients.views.common import apply_errors
 from sites.mixins import get_visible_or_404
 from sites.roles import Perm
 from sites.scoping import has_perm
+from ui.form_errors import apply_errors
 
 from . import selectors, services
 from .forms import CapacityForm, DeclineForm, ProposeForm

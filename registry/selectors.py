@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Field, Model, Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
 from domain.disclosure import shown_or_hidden, suppress
@@ -82,11 +82,17 @@ class Check:
     severity: str  # "missing" (completeness) or "inconsistent"
 
 
+def _column_label(model: type[Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field)  # a column, not the reverse side of a relation
+    return str(field.verbose_name)
+
+
 def patient_checks(patient: RegistryPatient) -> list[Check]:
     """Completeness and consistency of one patient's record (on the prefetched page)."""
     checks: list[Check] = []
     unknown = [
-        str(RegistryPatient._meta.get_field(f).verbose_name)
+        _column_label(RegistryPatient, f)
         for f in RegistryPatient.RISK_FACTORS
         if getattr(patient, f) is None
     ]
@@ -177,8 +183,8 @@ def patient_checks(patient: RegistryPatient) -> list[Check]:
     if not follow_ups:
         checks.append(Check(_("Follow-up"), _("No follow-up recorded."), "missing"))
     dead = [f for f in follow_ups if f.vital_status == FollowUp.VitalStatus.DEAD]
-    if dead:
-        death = dead[0].death_date
+    death = dead[0].death_date if dead else None
+    if death is not None:  # a recorded death has its date (a missing one is not compared)
         later = [
             f
             for f in follow_ups

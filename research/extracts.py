@@ -202,7 +202,7 @@ def request_submit(
     )
     if errors:
         raise ValidationError(errors)
-    assert cohort is not None  # noqa: S101 - checked by request_errors
+    assert cohort is not None and ethics_approval_date is not None  # noqa: S101 - checked above
     errors = cohorts.criteria_errors(cohort.criteria)
     if errors:
         raise ValidationError({"cohort": errors["criteria"]})
@@ -428,7 +428,7 @@ def seal(
 ) -> dict[str, Any]:
     """Zip the files written under ``work`` into ``target`` with a MANIFEST.json that
     lists each one with its size and SHA-256; returns the manifest."""
-    files = [
+    files: list[dict[str, Any]] = [
         {"path": str(p.relative_to(work)), "bytes": p.stat().st_size, "sha256": _sha256(p)}
         for p in sorted(written)
     ]
@@ -533,7 +533,8 @@ def extract_build(*, extract_id: int) -> Extract:
             description=req.purpose,
         )
         _set_progress(extract.pk, 85, _("Sealing the extract"))
-        manifest = seal(tmp_zip, work, written, lambda files: _manifest(extract, files, counts))
+        claimed: Extract = extract
+        manifest = seal(tmp_zip, work, written, lambda files: _manifest(claimed, files, counts))
         tmp_zip.replace(final)
     except Exception as exc:
         tmp_zip.unlink(missing_ok=True)

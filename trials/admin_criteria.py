@@ -19,8 +19,8 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from config.json_limits import MAX_JSON_DEPTH, too_deep
 from domain.eligibility import DERIVED_FIELDS, FIELD_CATALOGUE, OPERATORS, validate_rule
+from domain.json_limits import MAX_JSON_DEPTH, too_deep
 from sites.admin_base import ReasonForChangeForm, ScopedAdmin
 
 from .models import EligibilityCriterion, ProtocolVersion

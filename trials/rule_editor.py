@@ -21,7 +21,6 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from config.json_limits import too_deep
 from domain.eligibility import (
     FIELD_CATALOGUE,
     OPERATORS,
@@ -30,6 +29,7 @@ from domain.eligibility import (
     evaluate,
     validate_rule,
 )
+from domain.json_limits import too_deep
 from sites.roles import Perm
 from sites.scoping import has_perm
 

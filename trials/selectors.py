@@ -28,3 +28,34 @@ def trial_sites_with_counts(*, trial: Trial, user: Any) -> QuerySet[TrialSite]:
         )
         .order_by("site__code")
     )
+
+
+def trial_settings(trial: Trial) -> dict[str, Any]:
+    """The trial block of a data cut: identity and the response-evaluation settings."""
+    return {
+        "protocol_code": trial.protocol_code,
+        "title": trial.title,
+        "design": trial.design,
+        "blinding": trial.blinding,
+        "response_criteria": "iRECIST" if trial.response_criteria == "irecist" else "RECIST1.1",
+        "confirmation_required": trial.confirmation_required,
+        "confirmation_min_days": trial.confirmation_min_days,
+        "min_sd_days": trial.min_sd_days,
+        "imaging_interval_weeks": trial.imaging_interval_weeks,
+        # analysis settings (domain.analysis_settings)
+        "time_origin": trial.time_origin,
+        "ci_band": trial.ci_band,
+        "orr_null_rate": trial.orr_null_rate,
+        "orr_sided": trial.orr_sided,
+        "landmark_months": _landmarks(trial),
+        "population": trial.analysis_population,
+        "nya_handling": trial.nya_handling,
+        "nya_days": trial.nya_days,
+    }
+
+
+def _landmarks(trial: Trial) -> list[float]:
+    try:
+        return trial.landmark_list() or [6.0, 12.0, 24.0]
+    except ValueError:
+        return [6.0, 12.0, 24.0]

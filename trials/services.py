@@ -48,7 +48,9 @@ ICCA_DEFAULT_CRITERIA_ZH: dict[str, str] = {
 }
 
 
-def criteria_load_defaults(*, protocol_version: ProtocolVersion, acting_user: ActingUser) -> int:
+def criteria_load_defaults(
+    *, protocol_version: ProtocolVersion, acting_user: ActingUser | None
+) -> int:
     """Create the default iCCA criteria (``ICCA_DEFAULT_CRITERIA``) for a protocol version.
 
     Idempotent: a criterion whose code the version already has is left as it is (it

@@ -1,7 +1,8 @@
 from django.urls import path
 
-from . import rule_editor, views, views_dashboard
+from . import rule_editor, views
 
+# The dashboard pages (analysis/urls.py) join this namespace in config/urls.py.
 app_name = "trials"
 urlpatterns = [
     path("", views.trial_list, name="list"),
@@ -9,17 +10,4 @@ urlpatterns = [
     path("rule-editor/", rule_editor.rule_editor, name="rule_editor"),
     path("dashboards/", views.dashboards, name="dashboards"),
     path("consent-documents/<int:pk>/", views.consent_document, name="consent_document"),
-    path("<int:pk>/dashboard/", views_dashboard.dashboard, name="dashboard"),
-    path("<int:pk>/dashboard/data.json", views_dashboard.dashboard_data, name="dashboard_data"),
-    path(
-        "<int:pk>/dashboard/waterfall.json",
-        views_dashboard.dashboard_waterfall,
-        name="dashboard_waterfall",
-    ),
-    path(
-        "<int:pk>/dashboard/swimmer.json",
-        views_dashboard.dashboard_swimmer,
-        name="dashboard_swimmer",
-    ),
-    path("<int:pk>/dashboard/<str:chart>.csv", views_dashboard.dashboard_csv, name="dashboard_csv"),
 ]

@@ -10,6 +10,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from audit.history import set_change_reason
+from audit.users import ActingUser
 from domain.conmeds import check
 from patients.models import Patient, Visit
 from patients.services.common import require_reason
@@ -75,7 +77,7 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
 def conmed_record(
     *,
     patient: Patient,
-    acting_user: Any,
+    acting_user: ActingUser,
     generic_name: str,
     indication: str,
     start_date: datetime.date,
@@ -114,7 +116,7 @@ def conmed_record(
 
 
 def conmed_update(
-    *, conmed: ConcomitantMedication, acting_user: Any, reason: str | None, **changes: Any
+    *, conmed: ConcomitantMedication, acting_user: ActingUser, reason: str | None, **changes: Any
 ) -> ConcomitantMedication:
     """Correct or stop a medication (e.g. set the stop date); a reason is required."""
     require_entry(acting_user, conmed.patient)
@@ -133,6 +135,6 @@ def conmed_update(
             for field in CONMED_FIELDS:
                 setattr(current, field, data[field])
             current.prohibited_category, current.warning = warning_for(current.generic_name)
-            current._change_reason = why
+            set_change_reason(current, why)
             current.save()
     return current

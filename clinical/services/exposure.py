@@ -17,6 +17,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from audit.history import set_change_reason
+from audit.users import ActingUser
 from domain.exposure import Regimen, expected_dose
 from patients.models import AdverseEvent, Patient, Visit
 from patients.services.common import require_reason
@@ -83,7 +85,7 @@ def _validate(patient: Patient, data: dict[str, Any]) -> dict[str, Any]:
 def exposure_record(
     *,
     patient: Patient,
-    acting_user: Any,
+    acting_user: ActingUser,
     intervention: Intervention,
     kind: str,
     start_date: datetime.date,
@@ -139,7 +141,7 @@ def exposure_record(
 
 
 def exposure_update(
-    *, exposure: Exposure, acting_user: Any, reason: str | None, **changes: Any
+    *, exposure: Exposure, acting_user: ActingUser, reason: str | None, **changes: Any
 ) -> Exposure:
     """Correct a saved exposure record (dates, dose, lot); a reason is required."""
     require_entry(acting_user, exposure.patient)
@@ -175,6 +177,6 @@ def exposure_update(
                 current.dose_mismatch = (
                     current.dose_mg != current.expected_dose_mg and not current.dose_change
                 )
-            current._change_reason = why
+            set_change_reason(current, why)
             current.save()
     return current

@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from audit.history import set_change_reason
+from audit.users import ActingUser
 from domain import ctcae_labs
 from domain.ctcae_labs import Analyte, grade_lab, reference_flag
 from domain.lab_units import to_canonical, units_for
@@ -109,6 +111,7 @@ def _grade(patient: Patient, result: LabResult) -> None:
         result.flag = ""
     else:
         result.unit = result.unit or CANONICAL_UNIT_OF[analyte]
+        assert result.value is not None  # a numeric result has a value (_validate)
         result.value_canonical = round(to_canonical(analyte, result.value, result.unit), 4)
         result.baseline_value = baseline_value(patient, analyte, result.collected_on)
         graded = grade_lab(
@@ -138,7 +141,7 @@ def _grade(patient: Patient, result: LabResult) -> None:
 def lab_results_record(
     *,
     patient: Patient,
-    acting_user: Any,
+    acting_user: ActingUser,
     collected_on: datetime.date,
     values: list[dict[str, Any]],
     visit: Visit | None = None,
@@ -153,7 +156,7 @@ def lab_results_record(
         raise ValidationError({"values": _("Enter at least one result.")})
     errors: dict[str, Any] = {}
     rows = []
-    seen: set[str] = set()
+    seen: set[str | None] = set()
     for i, row in enumerate(values):
         data = {**row, "collected_on": collected_on, "visit": visit}
         for field, message in _validate(patient, data).items():
@@ -188,7 +191,7 @@ def lab_results_record(
 def lab_result_record(
     *,
     patient: Patient,
-    acting_user: Any,
+    acting_user: ActingUser,
     analyte: str,
     collected_on: datetime.date,
     value: float | None = None,
@@ -213,7 +216,7 @@ def lab_result_record(
 
 
 def lab_result_update(
-    *, lab_result: LabResult, acting_user: Any, reason: str | None, **changes: Any
+    *, lab_result: LabResult, acting_user: ActingUser, reason: str | None, **changes: Any
 ) -> LabResult:
     """Correct a saved result (value, unit, date): re-graded; a reason is required."""
     require_entry(acting_user, lab_result.patient)
@@ -233,7 +236,7 @@ def lab_result_update(
             setattr(current, field, data[field])
         _grade(current.patient, current)
         with audit_context(user=acting_user, reason=reason):
-            current._change_reason = reason
+            set_change_reason(current, reason)
             current.save()
     return current
 
@@ -267,7 +270,7 @@ def ae_prefill(lab_result: LabResult) -> dict[str, Any]:
 
 
 def lab_result_link_adverse_event(
-    *, lab_result: LabResult, adverse_event: AdverseEvent, acting_user: Any
+    *, lab_result: LabResult, adverse_event: AdverseEvent, acting_user: ActingUser
 ) -> LabResult:
     """Link the adverse event recorded from a lab result's proposal (same patient)."""
     require_entry(acting_user, lab_result.patient)
@@ -287,7 +290,7 @@ def lab_result_link_adverse_event(
 
 
 def lab_result_dismiss_proposal(
-    *, lab_result: LabResult, acting_user: Any, reason: str | None
+    *, lab_result: LabResult, acting_user: ActingUser, reason: str | None
 ) -> LabResult:
     """Decline the proposed adverse event (e.g. already recorded); a reason is kept."""
     require_entry(acting_user, lab_result.patient)
@@ -297,13 +300,13 @@ def lab_result_dismiss_proposal(
         if current.ae_proposal != LabResult.AeProposal.PROPOSED:
             raise ValidationError(_("This result has no open adverse-event proposal."))
         current.ae_proposal = LabResult.AeProposal.DISMISSED
-        current._change_reason = reason
+        set_change_reason(current, reason)
         current.save()
     return current
 
 
 def lab_result_record_adverse_event(
-    *, lab_result: LabResult, acting_user: Any, **adverse_event: Any
+    *, lab_result: LabResult, acting_user: ActingUser, **adverse_event: Any
 ) -> AdverseEvent:
     """Record the adverse event a lab result proposes and link the two, in one unit of
     work: ``adverse_event`` are the keyword arguments of ``adverse_event_record``."""

@@ -16,6 +16,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from audit.history import set_change_reason
+from audit.users import ActingUser
 from patients.models import AdverseEvent, Lesion, Patient, TumorAssessment, Visit
 from patients.services.response import response_recompute
 
@@ -29,7 +31,7 @@ def _baseline_date(patient: Patient) -> datetime.date | None:
 
 
 def lesions_mark_ablated_on_study(
-    *, lesions: list[Lesion], acting_user: Any, reason: str
+    *, lesions: list[Lesion], acting_user: ActingUser, reason: str
 ) -> list[Lesion]:
     """Flag RECIST lesions as ablated on study (with history); already flagged ones are
     left alone. Call inside the procedure's transaction."""
@@ -40,7 +42,7 @@ def lesions_mark_ablated_on_study(
             if current.ablated_on_study:
                 continue
             current.ablated_on_study = True
-            current._change_reason = reason
+            set_change_reason(current, reason)
             current.save()
             changed.append(current)
     return changed
@@ -49,7 +51,7 @@ def lesions_mark_ablated_on_study(
 def procedure_record(
     *,
     patient: Patient,
-    acting_user: Any,
+    acting_user: ActingUser,
     kind: str,
     procedure_date: datetime.date,
     approach: str,

@@ -9,6 +9,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from audit.history import set_change_reason
+from audit.users import ActingUser
 from patients.models import Visit
 from trials.models import VisitForm
 
@@ -17,7 +19,7 @@ from .common import require_entry, stamp
 
 
 def visit_form_note(
-    *, visit: Visit, form: str, status: str, reason: str = "", acting_user: Any
+    *, visit: Visit, form: str, status: str, reason: str = "", acting_user: ActingUser
 ) -> VisitFormNote:
     require_entry(acting_user, visit.patient)
     errors: dict[str, Any] = {}
@@ -38,6 +40,6 @@ def visit_form_note(
         note.reason = reason
         stamp(note, acting_user)
         if note.pk:
-            note._change_reason = reason or _("Form answered")
+            set_change_reason(note, reason or _("Form answered"))
         note.save()
     return note

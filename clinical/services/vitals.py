@@ -8,9 +8,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Field
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from audit.history import set_change_reason
+from audit.users import ActingUser
 from patients.models import Patient, Visit
 from patients.services.common import require_reason
 
@@ -44,6 +47,7 @@ def _validate(patient: Patient, data: dict[str, Any]) -> dict[str, Any]:
         if data.get(field) is None:
             continue
         model_field = VitalSigns._meta.get_field(field)
+        assert isinstance(model_field, Field)  # the vital signs are plain columns
         try:
             data[field] = model_field.to_python(data[field])  # 58 -> Decimal("58")
             model_field.run_validators(data[field])
@@ -55,7 +59,7 @@ def _validate(patient: Patient, data: dict[str, Any]) -> dict[str, Any]:
 def vital_signs_record(
     *,
     patient: Patient,
-    acting_user: Any,
+    acting_user: ActingUser,
     measured_on: datetime.date,
     visit: Visit | None = None,
     systolic_bp: int | None = None,
@@ -87,7 +91,7 @@ def vital_signs_record(
 
 
 def vital_signs_update(
-    *, vital_signs: VitalSigns, acting_user: Any, reason: str | None, **changes: Any
+    *, vital_signs: VitalSigns, acting_user: ActingUser, reason: str | None, **changes: Any
 ) -> VitalSigns:
     require_entry(acting_user, vital_signs.patient)
     reason = require_reason(reason)
@@ -105,7 +109,7 @@ def vital_signs_update(
         with audit_context(user=acting_user, reason=reason):
             for field in allowed:
                 setattr(current, field, data[field])
-            current._change_reason = reason
+            set_change_reason(current, reason)
             current.save()
     return current
 

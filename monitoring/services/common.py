@@ -56,6 +56,8 @@ def context_for(record: Any) -> RecordContext:
     if target is None:
         raise ValidationError({"record": _("This kind of record is not monitored.")})
     patient_id = target.patient_id_of(record)
+    if patient_id is None:  # as get(pk=None) did
+        raise Patient.DoesNotExist("The record belongs to no patient.")
     patient = Patient.objects.select_related("trial_site__trial", "trial_site__site").get(
         pk=patient_id
     )

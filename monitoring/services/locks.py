@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from audit.history import set_change_reason
+from audit.users import ActingUser
 from patients.models import Patient
 from patients.services.common import require_reason
 from sites.roles import Perm
@@ -119,7 +121,7 @@ def lock_create(
     level: str,
     mode: str,
     reason: str,
-    acting_user: Any,
+    acting_user: ActingUser,
     trial_site: Any = None,
     patient: Any = None,
     label: str = "",
@@ -153,13 +155,10 @@ def lock_create(
         same = Lock.objects.active().filter(
             trial=trial, level=level, trial_site=trial_site, patient=patient
         )
-        if same.exists():
+        existing = same.first()
+        if existing is not None:
             raise ValidationError(
-                {
-                    "__all__": [
-                        _("%(lock)s is already in force.") % {"lock": same.first().describe()}
-                    ]
-                }
+                {"__all__": [_("%(lock)s is already in force.") % {"lock": existing.describe()}]}
             )
         if mode == Lock.Mode.LOCK:
             problems = lock_problems(trial=trial, trial_site=trial_site, patient=patient)
@@ -182,7 +181,7 @@ def lock_create(
     return lock
 
 
-def lock_release(*, lock: Lock, reason: str, acting_user: Any) -> Lock:
+def lock_release(*, lock: Lock, reason: str, acting_user: ActingUser) -> Lock:
     """Unlock: an audited exception, with a reason."""
     _require_lock_perm(acting_user)
     reason = require_reason(reason)
@@ -194,7 +193,7 @@ def lock_release(*, lock: Lock, reason: str, acting_user: Any) -> Lock:
         current.released_by = acting_user
         current.released_by_username = username(acting_user)
         current.release_reason = reason
-        current._change_reason = reason
+        set_change_reason(current, reason)
         current.save()
     return current
 

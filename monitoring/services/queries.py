@@ -17,7 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from audit.history import set_change_reason
 from audit.transitions import check_transition
+from audit.users import ActingUser
 from sites.roles import Perm
 
 from ..models import DataQuery, QueryMessage
@@ -65,7 +67,7 @@ def _move(query: DataQuery, target: str) -> None:
 
 
 def query_raise(
-    *, record: Any, field_name: str = "", text: str, acting_user: Any, reason: str = ""
+    *, record: Any, field_name: str = "", text: str, acting_user: ActingUser, reason: str = ""
 ) -> DataQuery:
     """Raise a query on ``record`` (or one of its fields)."""
     ctx = context_for(record)
@@ -98,7 +100,7 @@ def query_answer(
     *,
     query: DataQuery,
     text: str,
-    acting_user: Any,
+    acting_user: ActingUser,
     corrected_value: Any = None,
     correct: bool = False,
 ) -> DataQuery:
@@ -120,8 +122,8 @@ def query_answer(
             )
         action = QueryMessage.Action.ANSWER
         if correct:
-            record = current.record
-            ctx = context_for(record)
+            ctx = context_for(current.record)
+            record = ctx.record
             if not current.field_name or ctx.target.corrector is None:
                 raise ValidationError(
                     {
@@ -150,14 +152,20 @@ def query_answer(
             action = QueryMessage.Action.CORRECT
         _move(current, DataQuery.Status.ANSWERED)
         current.answered_at = timezone.now()
-        current._change_reason = text[:100]
+        set_change_reason(current, text[:100])
         current.save()
         _message(current, action, text, acting_user)
     return current
 
 
 def _monitor_step(
-    *, query: DataQuery, text: str, acting_user: Any, target: str, action: str, need_text: bool
+    *,
+    query: DataQuery,
+    text: str,
+    acting_user: ActingUser,
+    target: str,
+    action: str,
+    need_text: bool,
 ) -> DataQuery:
     require_perm(acting_user, Perm.RAISE_QUERY, query.trial_site)
     text = require_text(text) if need_text else (text or "").strip()[:4000]
@@ -173,7 +181,7 @@ def _monitor_step(
     return current
 
 
-def query_close(*, query: DataQuery, text: str = "", acting_user: Any) -> DataQuery:
+def query_close(*, query: DataQuery, text: str = "", acting_user: ActingUser) -> DataQuery:
     return _monitor_step(
         query=query,
         text=text,
@@ -184,7 +192,7 @@ def query_close(*, query: DataQuery, text: str = "", acting_user: Any) -> DataQu
     )
 
 
-def query_cancel(*, query: DataQuery, text: str, acting_user: Any) -> DataQuery:
+def query_cancel(*, query: DataQuery, text: str, acting_user: ActingUser) -> DataQuery:
     return _monitor_step(
         query=query,
         text=text,
@@ -195,7 +203,7 @@ def query_cancel(*, query: DataQuery, text: str, acting_user: Any) -> DataQuery:
     )
 
 
-def query_reopen(*, query: DataQuery, text: str, acting_user: Any) -> DataQuery:
+def query_reopen(*, query: DataQuery, text: str, acting_user: ActingUser) -> DataQuery:
     return _monitor_step(
         query=query,
         text=text,

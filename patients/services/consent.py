@@ -13,7 +13,6 @@ Rules (DOMAIN.md "Expatriate patients"; ICH E6(R3) 2.8):
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -21,7 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from audit.history import set_change_reason
 from audit.transitions import check_transition
+from audit.users import ActingUser
 from sites.roles import Perm
 from sites.scoping import has_perm
 from trials.choices import Language
@@ -97,7 +98,7 @@ def interpreter_required(*, patient: Patient, language: str, version: ConsentVer
 def consent_record(
     *,
     patient: Patient,
-    acting_user: Any,
+    acting_user: ActingUser,
     consent_version: ConsentVersion,
     consented_at: datetime.datetime,
     language: str,
@@ -281,7 +282,7 @@ def consent_needs_reconsent(
 def consent_withdraw(
     *,
     consent: Consent,
-    acting_user: Any,
+    acting_user: ActingUser,
     withdrawn_on: datetime.date,
     reason: str,
 ) -> Consent:
@@ -341,7 +342,7 @@ def consent_withdraw(
             for item in active:
                 item.withdrawn_on = withdrawn_on
                 item.withdrawal_reason = reason
-                item._change_reason = reason
+                set_change_reason(item, reason)
                 item.save(update_fields=["withdrawn_on", "withdrawal_reason"])
                 if item.pk == current.pk:
                     current = item

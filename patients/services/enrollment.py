@@ -23,6 +23,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from audit.history import set_change_reason
+from audit.users import ActingUser
 from domain.randomization import allocation_for, single_arm, stratum_key, validate_design
 from domain.schedule import VisitSpec, plan_visits
 from notifications.clinical import enrollment_notify
@@ -316,7 +318,7 @@ def _next_randomization_number(trial: Trial, trial_site: TrialSite, site_enrolle
 def patient_enroll(
     *,
     patient: Patient,
-    acting_user: Any,
+    acting_user: ActingUser,
     enrolled_on: datetime.date,
     first_treatment_date: datetime.date | None = None,
     stratification: dict[str, Any] | None = None,
@@ -401,7 +403,7 @@ def patient_enroll(
 def enrollment_set_first_treatment(
     *,
     enrollment: Enrollment,
-    acting_user: Any,
+    acting_user: ActingUser,
     first_treatment_date: datetime.date,
     reason: str | None = None,
 ) -> Enrollment:
@@ -459,12 +461,13 @@ def enrollment_set_first_treatment(
         with audit_context(user=acting_user, reason=why):
             current.first_treatment_date = first_treatment_date
             if correcting:
-                current._change_reason = why
+                set_change_reason(current, why)
             current.save(update_fields=["first_treatment_date"])
             if correcting:
                 weekdays = current.patient.trial_site.site.clinic_weekdays or []
                 for visit in anchored:
                     d = visit.definition
+                    assert d is not None  # anchored visits are protocol visits (a definition)
                     (plan,) = plan_visits(
                         first_treatment_date,
                         [VisitSpec(d.code, d.day_offset, d.window_before, d.window_after)],
@@ -474,7 +477,7 @@ def enrollment_set_first_treatment(
                     visit.window_start = plan.window_start
                     visit.window_end = plan.window_end
                     visit.scheduled_date = plan.scheduled
-                    visit._change_reason = why
+                    set_change_reason(visit, why)
                     visit.save(
                         update_fields=[
                             "target_date",

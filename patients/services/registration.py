@@ -13,7 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from audit.history import set_change_reason
 from audit.transitions import check_transition
+from audit.users import ActingUser
 from sites.models import TrialSite
 from sites.roles import Perm
 from sites.scoping import has_perm
@@ -67,7 +69,7 @@ def _validate_rules(patient: Patient) -> None:
                     "An expatriate patient is identified by passport or foreigner's permanent residence card."
                 ),
             )
-        if patient.nationality and patient.nationality.code == "CN":
+        if patient.nationality and patient.nationality.code == "CN":  # type: ignore[attr-defined]  # django-stubs types a CountryField as its CharField's str; the value is a django_countries Country
             add("nationality", _("An expatriate patient's nationality cannot be China."))
         if not patient.residence_permit_expiry and patient.id_document_type == "passport":
             add(
@@ -77,7 +79,7 @@ def _validate_rules(patient: Patient) -> None:
     elif (
         patient.id_document_type in FOREIGNER_DOCUMENTS
         and patient.nationality
-        and patient.nationality.code != "CN"
+        and patient.nationality.code != "CN"  # type: ignore[attr-defined]  # django-stubs types a CountryField as its CharField's str; the value is a django_countries Country
     ):
         add(
             "is_expatriate",
@@ -161,7 +163,7 @@ def _full_clean(patient: Patient) -> None:
 def patient_register(
     *,
     trial_site: TrialSite,
-    acting_user: Any,
+    acting_user: ActingUser,
     confirm_duplicate: bool = False,
     **data: Any,
 ) -> Patient:
@@ -229,7 +231,7 @@ def _save_unique(patient: Patient) -> None:
 def patient_update(
     *,
     patient: Patient,
-    acting_user: Any,
+    acting_user: ActingUser,
     reason: str | None,
     confirm_duplicate: bool = False,
     **changes: Any,
@@ -251,18 +253,20 @@ def patient_update(
             current.id_document_hash = new_hash
             _check_duplicates(current, confirm_duplicate=confirm_duplicate)
         with audit_context(user=acting_user, reason=reason):
-            current._change_reason = reason
+            set_change_reason(current, reason)
             _save_unique(current)
     return current
 
 
-def patient_set_status(*, patient: Patient, status: str, acting_user: Any, reason: str) -> Patient:
+def patient_set_status(
+    *, patient: Patient, status: str, acting_user: ActingUser, reason: str
+) -> Patient:
     """Move a patient along the status table; illegal moves are refused."""
     check_transition(
         choices=Patient.Status, table=Patient.TRANSITIONS, current=patient.status, target=status
     )
     with transaction.atomic(), audit_context(user=acting_user, reason=reason):
         patient.status = status
-        patient._change_reason = reason
+        set_change_reason(patient, reason)
         patient.save(update_fields=["status"])
     return patient

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextvars
 import copy
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,8 +18,9 @@ from audit.context import audit_context
 from audit.users import ActingUser
 from domain.analysis import patient_outcome, response_settings
 from domain.analysis_settings import analysis_settings
-from trials.datacut import enrolled_patients, patient_record, record_prefetches, trial_settings
+from trials.selectors import trial_settings
 
+from ..datacut import enrolled_patients, patient_record, record_prefetches
 from ..models import Enrollment, Patient, ResponseSummary
 
 _deferred: contextvars.ContextVar[dict[int, tuple[Patient, Any]] | None] = contextvars.ContextVar(
@@ -97,13 +98,16 @@ def response_recompute(
     return summary
 
 
+#: Called with the trial id once its statistics are stale: the trial analysis (the
+#: ``analysis`` app, above this one) schedules their recomputation (``analysis.apps``).
+STATISTICS_INVALIDATED: list[Callable[[int], object]] = []
+
+
 def statistics_invalidate(*, trial_id: int) -> None:
     """Dashboard figures are cached per trial under a version number; bumping it makes
     every cached figure of the trial stale at once. A recomputation is then scheduled in
-    the background (coalesced: see ``trials.tasks``). With the cache unreachable the
+    the background (coalesced: see ``analysis.tasks``). With the cache unreachable the
     change still stands: the failure is logged, never raised into the request."""
-    from trials.tasks import schedule_statistics_recompute
-
     key = f"trial-stats-version:{trial_id}"
     try:
         try:
@@ -115,4 +119,5 @@ def statistics_invalidate(*, trial_id: int) -> None:
             "statistics of trial %s not invalidated: %s", trial_id, exc
         )
         return
-    schedule_statistics_recompute(trial_id)
+    for schedule in STATISTICS_INVALIDATED:
+        schedule(trial_id)

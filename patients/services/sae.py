@@ -29,6 +29,8 @@ from django.utils.translation import gettext as _
 
 from access import blinding
 from audit.context import audit_context
+from audit.history import set_change_reason
+from audit.users import ActingUser
 from domain import safety as rules
 from notifications.recipients import (
     absolute_url,
@@ -231,7 +233,7 @@ def _lock(event: AdverseEvent) -> AdverseEvent:
 def sae_mark_reported(
     *,
     adverse_event: AdverseEvent,
-    acting_user: Any,
+    acting_user: ActingUser,
     report: str,
     reported_at: datetime.datetime | None,
     reason: str | None = None,
@@ -276,7 +278,7 @@ def sae_mark_reported(
             return current
         if previous is not None:
             reason = require_reason(reason)
-            current._change_reason = reason
+            set_change_reason(current, reason)
         else:
             reason = (reason or "").strip() or (
                 _("Initial SAE report sent") if report == rules.INITIAL else _("SUSAR report sent")
@@ -288,7 +290,11 @@ def sae_mark_reported(
 
 
 def adverse_event_set_expectedness(
-    *, adverse_event: AdverseEvent, acting_user: Any, expected: bool, reason: str | None = None
+    *,
+    adverse_event: AdverseEvent,
+    acting_user: ActingUser,
+    expected: bool,
+    reason: str | None = None,
 ) -> AdverseEvent:
     """Record whether the event is expected per the reference safety information. An
     unexpected, related serious event becomes a SUSAR, with its 7- or 15-day deadline
@@ -303,7 +309,7 @@ def adverse_event_set_expectedness(
             return current
         if current.expected is not None:
             reason = require_reason(reason)
-            current._change_reason = reason
+            set_change_reason(current, reason)
         else:
             reason = (reason or "").strip() or _("Expectedness assessed")
         current.expected = expected

@@ -16,6 +16,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from audit.history import set_change_reason
+from audit.users import ActingUser
 from sites.roles import Perm
 from sites.scoping import has_perm
 from trials.models import Intervention
@@ -197,13 +199,13 @@ def _validate(
             except (TypeError, ValueError):
                 add("causality", _("Unknown intervention: %(key)s.") % {"key": key})
         for pk, intervention in expected.items():
-            value = given.get(pk)
-            if not value:
+            relatedness = given.get(pk)
+            if not relatedness:
                 add(
                     causality_field(pk),
                     _("Assess the relatedness to %(name)s.") % {"name": intervention.display_name},
                 )
-            elif value not in AdverseEventCausality.Relatedness.values:
+            elif relatedness not in AdverseEventCausality.Relatedness.values:
                 add(causality_field(pk), _("Choose a relatedness."))
         extra = sorted(set(given) - set(expected))
         if extra:
@@ -271,7 +273,7 @@ def _require(user: Any, patient: Patient) -> None:
 def adverse_event_record(
     *,
     patient: Patient,
-    acting_user: Any,
+    acting_user: ActingUser,
     term: str = "",
     grade: int,
     serious: bool,
@@ -343,7 +345,7 @@ def adverse_event_record(
 
 
 def adverse_event_update(
-    *, adverse_event: AdverseEvent, acting_user: Any, reason: str | None, **changes: Any
+    *, adverse_event: AdverseEvent, acting_user: ActingUser, reason: str | None, **changes: Any
 ) -> AdverseEvent:
     """Correct a recorded adverse event; a reason for change is required. ``causality``
     (intervention id -> relatedness), when given, must again cover every intervention."""
@@ -370,7 +372,7 @@ def adverse_event_update(
         with audit_context(user=acting_user, reason=reason):
             for field, value in data.items():
                 setattr(current, field, value)
-            current._change_reason = reason
+            set_change_reason(current, reason)
             sae_apply_deadlines(
                 current,
                 relatedness=causality.values() if causality is not None else None,
@@ -387,7 +389,7 @@ def adverse_event_update(
                         ).save()
                     elif row.relatedness != relatedness:
                         row.relatedness = relatedness
-                        row._change_reason = reason
+                        set_change_reason(row, reason)
                         row.save()
             sae_notify(current)
     return current

@@ -19,7 +19,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from audit.history import set_change_reason
 from audit.transitions import check_transition
+from audit.users import ActingUser
 from sites.roles import Perm
 from sites.scoping import has_perm
 
@@ -107,14 +109,14 @@ def _save_alive(patient: Patient, on_date: datetime.date, reason: str) -> bool:
     if patient.last_known_alive_date and patient.last_known_alive_date >= on_date:
         return False
     patient.last_known_alive_date = on_date
-    patient._change_reason = reason
+    set_change_reason(patient, reason)
     patient.save(update_fields=["last_known_alive_date"])
     response_recompute(patient=patient)  # overall survival is censored at this date
     return True
 
 
 def patient_update_last_known_alive(
-    *, patient: Patient, acting_user: Any, on_date: datetime.date, reason: str
+    *, patient: Patient, acting_user: ActingUser, on_date: datetime.date, reason: str
 ) -> Patient:
     """Move the last-known-alive date forward (never back): a later contact wins."""
     _require(acting_user, patient)
@@ -127,7 +129,7 @@ def patient_update_last_known_alive(
 
 
 def patient_complete(
-    *, patient: Patient, acting_user: Any, on_date: datetime.date, reason: str | None
+    *, patient: Patient, acting_user: ActingUser, on_date: datetime.date, reason: str | None
 ) -> Patient:
     """The patient finished the protocol's follow-up on ``on_date``."""
     _require(acting_user, patient)
@@ -147,7 +149,7 @@ def patient_complete(
 def patient_mark_lost(
     *,
     patient: Patient,
-    acting_user: Any,
+    acting_user: ActingUser,
     last_known_alive_date: datetime.date,
     reason: str | None,
 ) -> Patient:
@@ -173,7 +175,7 @@ def patient_mark_lost(
 
 
 def patient_resume_follow_up(
-    *, patient: Patient, acting_user: Any, on_date: datetime.date, reason: str | None
+    *, patient: Patient, acting_user: ActingUser, on_date: datetime.date, reason: str | None
 ) -> Patient:
     """A patient lost to follow-up is reached again on ``on_date``."""
     _require(acting_user, patient)
@@ -190,7 +192,7 @@ def patient_resume_follow_up(
 
 
 def patient_record_death(
-    *, patient: Patient, acting_user: Any, death_date: datetime.date, reason: str | None
+    *, patient: Patient, acting_user: ActingUser, death_date: datetime.date, reason: str | None
 ) -> Patient:
     """Record the date of death (status died) and cancel the visits planned after it."""
     _require(acting_user, patient)
@@ -202,7 +204,7 @@ def patient_record_death(
             current, death_date, "death_date", label=_("date of death"), not_before_alive=True
         )
         current.death_date = death_date
-        current._change_reason = reason
+        set_change_reason(current, reason)
         current.save(update_fields=["death_date"])
         response_recompute(patient=current, acting_user=acting_user)
         patient_set_status(
@@ -215,7 +217,7 @@ def patient_record_death(
 
 
 def patient_withdraw_from_study(
-    *, patient: Patient, acting_user: Any, on_date: datetime.date, reason: str | None
+    *, patient: Patient, acting_user: ActingUser, on_date: datetime.date, reason: str | None
 ) -> Patient:
     """The patient leaves the study (stops treatment and protocol follow-up) on
     ``on_date``; the visits planned after it are cancelled. Data already collected stays.

@@ -26,6 +26,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from audit.history import set_change_reason
+from audit.users import ActingUser
 from sites.roles import Perm
 from sites.scoping import has_perm
 
@@ -94,7 +96,7 @@ def _enrollment(patient: Patient) -> Enrollment:
 
 def _save(obj: Any, reason: str | None = None) -> None:
     if reason:
-        obj._change_reason = reason
+        set_change_reason(obj, reason)
     obj.save()
 
 
@@ -115,7 +117,7 @@ def _changed(obj: Any, values: dict[str, Any]) -> bool:
 def assessment_record_baseline(
     *,
     patient: Patient,
-    acting_user: Any,
+    acting_user: ActingUser,
     assessment_date: datetime.date | None,
     method: str,
     lesions: list[dict[str, Any]],
@@ -152,6 +154,7 @@ def assessment_record_baseline(
         check_lesion_selection(errors, rows)
         check_non_target_present(errors, rows, non_target_present)
         raise_if_any(errors)
+        assert assessment_date is not None  # check_baseline_date requires it
 
         assessment = TumorAssessment(
             patient=locked,
@@ -172,6 +175,7 @@ def assessment_record_baseline(
                 {NON_FIELD_ERRORS: [_("This patient already has a baseline assessment.")]}
             ) from exc
         for row in rows:
+            assert row.diameter_mm is not None  # lesion_rows requires a baseline diameter
             Lesion(
                 patient=locked,
                 code=row.code,
@@ -203,7 +207,7 @@ def _measurement_values(row: MeasurementRow) -> dict[str, Any]:
 def assessment_record_followup(
     *,
     patient: Patient,
-    acting_user: Any,
+    acting_user: ActingUser,
     assessment_date: datetime.date | None,
     method: str,
     measurements: list[dict[str, Any]],
@@ -247,6 +251,7 @@ def assessment_record_followup(
         errors: Errors = {}
         rows, stored_status = check_followup(errors, locked, enrollment, data)
         raise_if_any(errors)
+        assert data.assessment_date is not None  # check_followup requires it
         assessment = TumorAssessment(
             patient=locked,
             visit=data.visit,
@@ -434,7 +439,7 @@ def _update_baseline(
 
     # Write: removed lesions first (their codes may be reused), then updates, then new.
     for lesion in removed:
-        lesion._change_reason = reason
+        set_change_reason(lesion, reason)
         lesion.delete()
     try:
         with transaction.atomic():
@@ -476,10 +481,10 @@ def _update_followup(
     raise_if_any(errors)
     existing = {m.lesion_id: m for m in assessment.measurements.all()}
     kept = {row.lesion.pk for row in rows}
-    for lesion_pk, measurement in existing.items():
+    for lesion_pk, stale in existing.items():
         if lesion_pk not in kept:
-            measurement._change_reason = reason
-            measurement.delete()
+            set_change_reason(stale, reason)
+            stale.delete()
     for row in rows:
         measurement = existing.get(row.lesion.pk)
         if measurement is None:
@@ -510,7 +515,7 @@ def _update_followup(
 def assessment_update(
     *,
     assessment: TumorAssessment,
-    acting_user: Any,
+    acting_user: ActingUser,
     reason: str | None,
     assessment_date: datetime.date | None = None,
     method: str | None = None,

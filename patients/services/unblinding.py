@@ -16,6 +16,7 @@ from access.blinding import allocation_concealed, arm_visible_to
 from audit.context import audit_context
 from audit.lockout import lockout_message
 from audit.models import AccessLog
+from audit.users import ActingUser
 from notifications.recipients import staff_recipients
 from notifications.services import notification_enqueue
 from sites.roles import Perm, Role
@@ -49,7 +50,7 @@ def _password_confirmed(user: Any, password: str, request: Any) -> bool:
 def enrollment_unblind(
     *,
     enrollment: Enrollment,
-    acting_user: Any,
+    acting_user: ActingUser,
     password: str,
     reason: str,
     request: Any = None,

@@ -19,7 +19,9 @@ from django.utils.translation import gettext as _
 
 from audit.bulk import bulk_create_audited
 from audit.context import audit_context
+from audit.history import set_change_reason
 from audit.transitions import check_transition
+from audit.users import ActingUser
 from domain.schedule import VisitSpec, plan_visits
 from notifications.clinical import visit_submitted_notify
 from sites.roles import Perm
@@ -105,7 +107,7 @@ def _set_visit_status(visit: Visit, target: str) -> None:
     visit.status = target
 
 
-def visit_schedule_generate(*, enrollment: Enrollment, acting_user: Any) -> list[Visit]:
+def visit_schedule_generate(*, enrollment: Enrollment, acting_user: ActingUser) -> list[Visit]:
     """Create the protocol visits of an enrolled patient, each on a clinic day of the site
     inside its window. Visits anchored on first treatment are created once that date is
     known; calling again adds only the visits that do not exist yet (idempotent)."""
@@ -114,7 +116,7 @@ def visit_schedule_generate(*, enrollment: Enrollment, acting_user: Any) -> list
     existing = set(
         patient.visits.filter(definition__isnull=False).values_list("definition_id", flat=True)
     )
-    anchors = {
+    anchors: dict[str, datetime.date | None] = {
         VisitDefinition.Anchor.ENROLLMENT: enrollment.enrolled_on,
         VisitDefinition.Anchor.FIRST_TREATMENT: enrollment.first_treatment_date,
     }
@@ -165,7 +167,7 @@ class RescheduleResult:
 
 
 def visit_reschedule(
-    *, visit: Visit, acting_user: Any, new_date: datetime.date, reason: str | None
+    *, visit: Visit, acting_user: ActingUser, new_date: datetime.date, reason: str | None
 ) -> RescheduleResult:
     """Move a planned visit to another day inside its window, with a reason."""
     _require_data_entry(acting_user, visit.patient)
@@ -211,7 +213,7 @@ def visit_reschedule(
                 }
             )
         current.scheduled_date = new_date
-        current._change_reason = reason
+        set_change_reason(current, reason)
         with audit_context(user=acting_user, reason=reason):
             current.save()
     warning = ""
@@ -229,7 +231,7 @@ def visit_reschedule(
 
 
 def visit_add_unscheduled(
-    *, patient: Patient, acting_user: Any, scheduled_date: datetime.date, reason: str | None
+    *, patient: Patient, acting_user: ActingUser, scheduled_date: datetime.date, reason: str | None
 ) -> Visit:
     """Add a visit outside the protocol schedule (symptoms, a toxicity check...)."""
     _require_data_entry(acting_user, patient)
@@ -348,7 +350,7 @@ def _validate_submission(
 def visit_submit(
     *,
     visit: Visit,
-    acting_user: Any,
+    acting_user: ActingUser,
     actual_date: datetime.date,
     vital_status: str,
     ecog: int | None,
@@ -363,7 +365,7 @@ def visit_submit(
     from .status import patient_update_last_known_alive
 
     _require_data_entry(acting_user, visit.patient)
-    data = {
+    data: dict[str, Any] = {
         "actual_date": actual_date,
         "vital_status": vital_status,
         "ecog": ecog,
@@ -415,7 +417,7 @@ def visit_submit(
             current.submitted_by = acting_user
             current.submitted_by_username = acting_user.get_username()
         else:
-            current._change_reason = reason
+            set_change_reason(current, reason)
         with audit_context(user=acting_user, reason=reason or _("Visit submitted")):
             current.save()
             if not editing:
@@ -424,13 +426,13 @@ def visit_submit(
                 patient_update_last_known_alive(
                     patient=patient,
                     acting_user=acting_user,
-                    on_date=current.actual_date,
+                    on_date=actual_date,
                     reason=_("Seen alive at visit %(visit)s") % {"visit": current},
                 )
     return current
 
 
-def visit_mark_missed(*, visit: Visit, acting_user: Any, reason: str | None) -> Visit:
+def visit_mark_missed(*, visit: Visit, acting_user: ActingUser | None, reason: str | None) -> Visit:
     """The patient did not come: the visit is kept as missed (it may still be submitted
     later if it turns out it took place). ``acting_user=None`` is the system (the daily
     sweep, ``patients.sweeps``), recorded as such in the history."""
@@ -450,14 +452,14 @@ def visit_mark_missed(*, visit: Visit, acting_user: Any, reason: str | None) -> 
                 }
             )
         _set_visit_status(current, Visit.Status.MISSED)
-        current._change_reason = reason
+        set_change_reason(current, reason)
         with audit_context(user=acting_user, reason=reason):
             current.save()
     return current
 
 
 def visits_cancel_after(
-    *, patient: Patient, acting_user: Any, after: datetime.date, reason: str
+    *, patient: Patient, acting_user: ActingUser, after: datetime.date, reason: str
 ) -> list[Visit]:
     """Cancel the patient's planned visits scheduled after ``after`` (the patient left
     the study or died). Called inside the status services' transaction."""
@@ -467,7 +469,7 @@ def visits_cancel_after(
             patient=patient, status=Visit.Status.PLANNED, scheduled_date__gt=after
         ):
             _set_visit_status(visit, Visit.Status.CANCELLED)
-            visit._change_reason = reason
+            set_change_reason(visit, reason)
             visit.save()
             cancelled.append(visit)
     return cancelled

@@ -1,6 +1,5 @@
 """Patient pages, one module per workflow."""
 
-from .common import apply_errors
 from .enrollment import (
     consent_create,
     consent_withdraw,
@@ -26,7 +25,6 @@ __all__ = [
     "enrollment_first_treatment",
     "enrollment_unblind",
     "patient_enroll",
-    "apply_errors",
     "patient_detail",
     "patient_edit",
     "patient_list",

@@ -13,6 +13,7 @@ from access import blinding
 from sites.mixins import get_visible_or_404, require_perm
 from sites.roles import Perm
 from trials.consent_documents import ConsentDocument
+from ui.form_errors import apply_errors
 
 from ..forms_enroll import (
     ConsentForm,
@@ -25,7 +26,6 @@ from ..models import Consent, Enrollment, Patient
 from ..services import consent as consent_services
 from ..services import enrollment as enrollment_services
 from ..services import unblinding as unblinding_services
-from .common import apply_errors
 
 
 def consent_create(request: HttpRequest, pk: int) -> HttpResponse:

@@ -12,12 +12,12 @@ from sites.mixins import get_visible_or_404, require_perm
 from sites.models import TrialSite
 from sites.roles import Perm
 from sites.scoping import has_perm
+from ui.form_errors import apply_errors
 
 from .. import selectors, services
 from ..forms import DocumentLookupForm, EditPatientForm, PatientFilterForm, RegisterPatientForm
 from ..models import Patient
 from ..selectors_screening import permit_ends_before_followup
-from .common import apply_errors
 
 
 def patient_list(request: HttpRequest) -> HttpResponse:

@@ -16,13 +16,13 @@ from sites.mixins import get_visible_or_404, require_perm
 from sites.models import TrialSite
 from sites.roles import Perm
 from sites.scoping import has_perm
+from ui.form_errors import add_missing_errors, apply_errors
 
 from ..forms_visits import AdverseEventFilterForm, AdverseEventForm
 from ..models import AdverseEvent, Patient, Visit
 from ..selectors_ctcae import ae_form_context
 from ..selectors_visits import adverse_event_list
 from ..services import safety
-from .common import add_missing_errors, apply_errors
 
 
 def _visits_for(patient: Patient):  # noqa: ANN202 - a queryset of the patient's visits

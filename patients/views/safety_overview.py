@@ -16,12 +16,12 @@ from django.views.decorators.http import require_http_methods
 from domain import safety as rules
 from sites.mixins import get_visible_or_404
 from trials.models import Trial
+from ui.form_errors import apply_errors
 
 from ..forms_safety import ExpectednessForm, SaeReportForm, SafetyFilterForm
 from ..models import AdverseEvent
 from ..selectors_safety import ae_by_soc_and_term, ae_incidence, open_saes
 from ..services import sae as sae_services
-from .common import apply_errors
 
 
 def _describe(deadline: rules.Deadline, now) -> str:  # noqa: ANN001 - a datetime

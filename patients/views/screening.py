@@ -21,13 +21,13 @@ from sites.models import TrialSite
 from sites.roles import Perm
 from sites.scoping import has_perm
 from trials.models import Trial
+from ui.form_errors import apply_errors
 
 from .. import selectors_screening as sel
 from ..forms_screening import ScreeningForm, ScreeningLogFilterForm
 from ..models import Patient, Screening
 from ..services.screening import SCREENABLE_STATUSES, screening_record
 from ..services.visits import patient_local_today
-from .common import apply_errors
 
 
 def _posted_date(request: HttpRequest) -> datetime.date | None:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from sites.mixins import get_visible_or_404, require_perm
 from sites.roles import Perm
 from sites.scoping import has_perm
+from ui.form_errors import add_missing_errors, apply_errors
 
 from ..forms_tumor import (
     COMMON_ORGANS,
@@ -30,7 +31,6 @@ from ..forms_tumor import (
 from ..models import Enrollment, Lesion, Patient, TumorAssessment, Visit
 from ..selectors_tumor import response_overview
 from ..services import tumor as tumor_services
-from .common import add_missing_errors, apply_errors
 
 ROW_KEY = re.compile(r"^(lesions|measurements)\[(\d+)\]\.(\w+)$")
 

@@ -14,6 +14,7 @@ from audit.transitions import allowed_targets
 from sites.mixins import get_visible_or_404, require_perm
 from sites.roles import Perm
 from sites.scoping import has_perm
+from ui.form_errors import apply_errors
 
 from ..forms_visits import (
     PatientStatusForm,
@@ -26,7 +27,6 @@ from ..models import Patient, Visit
 from ..selectors_visits import is_overdue
 from ..services import status as status_services
 from ..services import visits as visit_services
-from .common import apply_errors
 
 
 def _visit(request: HttpRequest, pk: int) -> Visit:

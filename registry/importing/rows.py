@@ -47,9 +47,9 @@ def _existing(
 ) -> Any:
     if spec.natural_key:
         key = {c: fields.get(c, "") for c in spec.natural_key}
-        return spec.model.objects.filter(**{spec.owner_field: owner}, **key).first()
+        return spec.model._default_manager.filter(**{spec.owner_field: owner}, **key).first()
     if spec.owned_by_patient:
-        return spec.model.objects.filter(
+        return spec.model._default_manager.filter(
             **{spec.owner_field: owner}, source_system=job.source_system, source_id=source_id
         ).first()
     return RegistryPatient.objects.filter(
@@ -99,7 +99,7 @@ def _process_row(
         fields[column] = parsed
     if bad:  # every cell that cannot be read, in one round
         raise ValidationError(bad)
-    owner = None
+    owner: GenomicTest | Tumour | RegistryPatient | None = None
     if spec.owner_model is GenomicTest:
         owner = GenomicTest.objects.filter(
             patient__site=job.site,

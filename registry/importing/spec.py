@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import models
+
 from .. import services
 from ..models import GenomicTest, RegistryPatient, Tumour
 
@@ -14,14 +16,14 @@ from ..models import GenomicTest, RegistryPatient, Tumour
 @dataclass(frozen=True)
 class DomainSpec:
     label: Any
-    model: type
+    model: type[models.Model]
     columns: dict[str, Callable[[str, str], Any]]  # column -> parser (all optional ones too)
     required: tuple[str, ...]
     save: Callable[..., Any]  # (owner, existing, fields, user, reason, source) -> record
     owned_by_patient: bool = True
     #: the column naming the owning record by its source id, and that record's model
     owner_column: str = "patient_source_id"
-    owner_model: type = RegistryPatient
+    owner_model: type[models.Model] = RegistryPatient
     defaults: dict[str, Any] | None = None  # empty optional cells; None: DEFAULTS
     example: tuple[str, ...] = ()  # one documented example row of the template
     #: for records without a source id of their own (a test's variants): the columns

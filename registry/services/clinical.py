@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from audit.users import ActingUser
 from domain import liver_function
 from domain.staging import ajcc_icc, ajcc_liver, bclc, cnlc, ecog
 
@@ -116,7 +117,7 @@ def tumour_rules(tumour: Tumour) -> dict[str, list[str]]:
 def tumour_record(
     *,
     patient: RegistryPatient,
-    acting_user: Any,
+    acting_user: ActingUser,
     tumour: Tumour | None = None,
     reason: str = "",
     source_system: str = "",
@@ -250,6 +251,7 @@ def _staging_fields(
         )
     if errors:
         raise ValidationError(errors)
+    assert result is not None  # else the inputs were refused (raised above)
     return {
         "staged_on": staged_on,
         "inputs": _inputs_of(result),
@@ -272,7 +274,7 @@ def staging_compute(
     system: str,
     staged_on: datetime.date,
     inputs: dict[str, Any],
-    acting_user: Any,
+    acting_user: ActingUser,
     override_value: str = "",
     override_reason: str = "",
 ) -> StagingRecord:
@@ -305,7 +307,7 @@ def staging_inputs_given(record: StagingRecord) -> dict[str, Any]:
 def staging_update(
     *,
     record: StagingRecord,
-    acting_user: Any,
+    acting_user: ActingUser,
     reason: str,
     staged_on: datetime.date | None = None,
     inputs: dict[str, Any] | None = None,
@@ -355,12 +357,13 @@ def treatment_rules(treatment: Treatment) -> dict[str, list[str]]:
             errors["regimen"] = [_("Give the regimen or its drugs.")]
     elif treatment.line:
         errors["line"] = [_("Only systemic therapy has a line.")]
-    if treatment.tumour_id and treatment.tumour.patient_id != treatment.patient_id:
+    tumour = treatment.tumour if treatment.tumour_id else None
+    if tumour is not None and tumour.patient_id != treatment.patient_id:
         errors["tumour"] = [_("This tumour belongs to another patient.")]
     if (
-        treatment.tumour_id
+        tumour is not None
         and treatment.start_date
-        and treatment.start_date < treatment.tumour.diagnosis_date - datetime.timedelta(days=30)
+        and treatment.start_date < tumour.diagnosis_date - datetime.timedelta(days=30)
     ):
         errors.setdefault("start_date", []).append(
             _("Treatment starts more than 30 days before the diagnosis.")
@@ -375,7 +378,7 @@ def treatment_rules(treatment: Treatment) -> dict[str, list[str]]:
 def treatment_record(
     *,
     patient: RegistryPatient,
-    acting_user: Any,
+    acting_user: ActingUser,
     treatment: Treatment | None = None,
     reason: str = "",
     source_system: str = "",
@@ -431,7 +434,7 @@ def followup_rules(fu: FollowUp) -> dict[str, list[str]]:
 def followup_record(
     *,
     patient: RegistryPatient,
-    acting_user: Any,
+    acting_user: ActingUser,
     follow_up: FollowUp | None = None,
     reason: str = "",
     source_system: str = "",

@@ -12,6 +12,8 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from audit.history import set_change_reason
+from audit.users import ActingUser
 from patients.services.common import require_reason
 from sites.roles import Perm
 from sites.scoping import has_perm
@@ -40,7 +42,7 @@ def save_record(
     *,
     fields: dict[str, Any],
     site: Any,
-    acting_user: Any,
+    acting_user: ActingUser,
     reason: str = "",
     rules: Callable[[M], dict[str, list[str]]] | None = None,
     created_reason: str = "",
@@ -75,7 +77,7 @@ def save_record(
         audit_context(user=acting_user, reason=(created_reason if creating else reason) or None),
     ):
         if not creating:
-            instance._change_reason = reason
+            set_change_reason(instance, reason)
         try:
             instance.validate_constraints()
         except ValidationError as exc:

@@ -8,6 +8,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from audit.users import ActingUser
+
 from ..models import (
     CopyNumberChange,
     FollowUp,
@@ -71,7 +73,9 @@ EDITABLE: dict[type, tuple[str, ...]] = {
 }
 
 
-def registry_record_update(*, record: Any, acting_user: Any, reason: str, **fields: Any) -> Any:
+def registry_record_update(
+    *, record: Any, acting_user: ActingUser, reason: str, **fields: Any
+) -> Any:
     """Correct ``record`` (any registry record type) with ``fields``; every problem is
     reported at once (unknown or fixed fields included), nothing is half-saved."""
     allowed = EDITABLE.get(type(record))

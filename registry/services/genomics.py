@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from audit.context import audit_context
+from audit.users import ActingUser
 
 from ..models import CopyNumberChange, Fusion, GenomicTest, RegistryPatient, Variant
 from ..vcf import VcfError, parse_vcf
@@ -58,7 +59,8 @@ def _gene_rules(errors: dict[str, list[str]], field: str, gene: str) -> None:
 def test_rules(test: GenomicTest) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     _not_future(errors, "test_date", test.test_date)
-    if test.tumour_id and test.tumour.patient_id != test.patient_id:
+    tumour = test.tumour if test.tumour_id else None
+    if tumour is not None and tumour.patient_id != test.patient_id:
         errors["tumour"] = [_("This tumour belongs to another patient.")]
     if test.tmb is not None and test.kind in (GenomicTest.Kind.PANEL,) and not test.panel_size_mb:
         errors["panel_size_mb"] = [_("A panel TMB needs the panel size it was computed on.")]
@@ -73,7 +75,7 @@ def test_rules(test: GenomicTest) -> dict[str, list[str]]:
 def genomic_test_record(
     *,
     patient: RegistryPatient,
-    acting_user: Any,
+    acting_user: ActingUser,
     test: GenomicTest | None = None,
     reason: str = "",
     source_system: str = "",
@@ -97,7 +99,7 @@ def genomic_test_record(
 def variant_record(
     *,
     test: GenomicTest,
-    acting_user: Any,
+    acting_user: ActingUser,
     variant: Variant | None = None,
     reason: str = "",
     **fields: Any,
@@ -127,7 +129,7 @@ def variant_record(
 def fusion_record(
     *,
     test: GenomicTest,
-    acting_user: Any,
+    acting_user: ActingUser,
     fusion: Fusion | None = None,
     reason: str = "",
     **fields: Any,
@@ -154,7 +156,7 @@ def fusion_record(
 def copy_number_record(
     *,
     test: GenomicTest,
-    acting_user: Any,
+    acting_user: ActingUser,
     cnv: CopyNumberChange | None = None,
     reason: str = "",
     **fields: Any,
@@ -176,7 +178,7 @@ def copy_number_record(
 
 
 def vcf_attach(
-    *, test: GenomicTest, content: bytes, filename: str, acting_user: Any
+    *, test: GenomicTest, content: bytes, filename: str, acting_user: ActingUser
 ) -> tuple[list[Variant], list[str]]:
     """Keep the VCF on the test and read its variants (a test has one VCF; a second
     upload is refused so variants are never counted twice). Returns the variants and the

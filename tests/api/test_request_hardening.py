@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from config.json_limits import MAX_JSON_DEPTH, json_depth, too_deep
+from domain.json_limits import MAX_JSON_DEPTH, json_depth, too_deep
 from patients.models import Patient
 
 ROOT = Path(__file__).resolve().parents[2]

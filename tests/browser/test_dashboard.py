@@ -112,7 +112,7 @@ def test_site_investigator_sees_only_their_sites_patients(
 def test_many_patients_bin_the_waterfall_and_cut_the_swimmer(
     page, live_server, trial, seeded, lead_investigator, monkeypatch
 ):
-    from trials import views_dashboard
+    from analysis import views as views_dashboard
 
     monkeypatch.setattr(views_dashboard, "PATIENT_ROWS_LIMIT", 4)  # six patients are many
     monkeypatch.setattr(views_dashboard, "SWIMMER_LONGEST", 2)

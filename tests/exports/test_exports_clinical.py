@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from lxml import etree
 
+from analysis.datacut import datacut_build
 from clinical.models import LabReferenceRange
 from clinical.services import (
     conmed_record,
@@ -17,7 +18,6 @@ from clinical.services import (
     vital_signs_record,
 )
 from patients.models import Lesion
-from trials.datacut import datacut_build
 
 from .helpers_exports import ODM_NS, odm_schema, read_bundle, read_odm
 

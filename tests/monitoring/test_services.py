@@ -258,7 +258,7 @@ def test_data_cut_records_the_lock_it_was_taken_under(tmp_path, trial, data_mana
 
     from django.core.management import call_command
 
-    from trials.datacut import datacut_build
+    from analysis.datacut import datacut_build
 
     assert datacut_build(trial)["lock"] is None
     lock = lock_create(

@@ -9,10 +9,10 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
+from analysis.selectors import trial_statistics_for
 from patients.services.response import response_recompute, statistics_invalidate
 from sites.roles import Role
 from tests.factories import MembershipFactory, TrialFactory, TrialSiteFactory, UserFactory
-from trials.selectors_stats import trial_statistics_for
 
 from .helpers_dashboard import RESPONDER, arms, make_patient, seed
 
@@ -370,7 +370,7 @@ def test_empty_trial_renders(client, trial, trial_site_a, lead_investigator):
 def test_dashboard_csv_keeps_negative_changes_numeric_and_quotes_formulas(
     client, trial, seeded, lead_investigator
 ):
-    from trials.dashboard_tables import Table
+    from analysis.dashboard_tables import Table
 
     client.force_login(lead_investigator)
     response = client.get(reverse("trials:dashboard_csv", args=[trial.pk, "waterfall"]))

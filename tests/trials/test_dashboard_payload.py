@@ -12,7 +12,8 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from trials import selectors_stats, views_dashboard
+from analysis import selectors as selectors_stats
+from analysis import views as views_dashboard
 
 from .helpers_dashboard import seed
 

@@ -14,8 +14,8 @@ import pytest
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
 
+from analysis.selectors import trial_statistics_for
 from patients.models import Enrollment
-from trials.selectors_stats import trial_statistics_for
 
 from .helpers_dashboard import day0, seed
 

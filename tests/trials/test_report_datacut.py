@@ -12,7 +12,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
 
-from trials import dashboard_tables as tables
+from analysis import dashboard_tables as tables
 
 from .helpers_dashboard import seed
 from .test_analysis import datacut, patient, scan

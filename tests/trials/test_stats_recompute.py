@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
+from analysis import selectors as selectors_stats
+from analysis import tasks as stats_tasks
+from analysis.selectors import trial_statistics_for
 from patients.services.response import statistics_invalidate
 from sites.scoping import scope_for
-from trials import selectors_stats
-from trials import tasks as stats_tasks
-from trials.selectors_stats import trial_statistics_for
 
 from .helpers_dashboard import arms, make_patient
 

@@ -362,13 +362,13 @@ def check_followups_still_fit(
                 recist.LesionMeasurement(
                     lesion_id=code_of.get(m.lesion_id, existing[m.lesion_id].code),
                     diameter_mm=m.diameter_mm,
-                    state=m.state,
+                    state=recist.LesionState(m.state),
                     merged_into=code_of.get(m.merged_into_id) if m.merged_into_id else None,
                 )
                 for m in followup.measurements.all()
             ),
-            non_target=status or TumorAssessment.NonTarget.NE,
-            new_lesions=followup.new_lesions,
+            non_target=recist.NonTargetStatus(status or TumorAssessment.NonTarget.NE),
+            new_lesions=recist.NewLesions(followup.new_lesions),
             nontarget_increased=followup.nontarget_increased and status != none,
             new_lesions_increased=followup.new_lesions_increased,
         )

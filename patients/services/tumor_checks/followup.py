@@ -403,17 +403,19 @@ def check_followup(
             recist.LesionMeasurement(
                 lesion_id=row.lesion.code,
                 diameter_mm=row.diameter_mm,
-                state=row.state,
+                state=recist.LesionState(row.state),
                 merged_into=row.merged_into.code if row.merged_into else None,
             )
             for row in entered
             if row.state in LesionMeasurement.State.values
         ),
-        non_target=status,
-        new_lesions=data.new_lesions
-        if data.new_lesions in TumorAssessment.NewLesions.values
-        else "none",
-        recorded_response=recorded if recorded in TumorAssessment.RecordedResponse.values else None,
+        non_target=recist.NonTargetStatus(status),
+        new_lesions=recist.NewLesions(
+            data.new_lesions if data.new_lesions in TumorAssessment.NewLesions.values else "none"
+        ),
+        recorded_response=recist.parse_response(recorded)
+        if recorded in TumorAssessment.RecordedResponse.values
+        else None,
         nontarget_increased=data.nontarget_increased,
         new_lesions_increased=data.new_lesions_increased,
     )

@@ -1,6 +1,6 @@
 """The numbers behind each dashboard chart, as tables.
 
-One function per chart turns the statistics dict (``trials.selectors_stats``) into a
+One function per chart turns the statistics dict (``analysis.selectors``) into a
 :class:`Table`; the page shows it under the chart ("Numbers") and the CSV download writes
 the very same rows, so the table, the download and the chart cannot disagree.
 Pure functions over plain data.

@@ -1,6 +1,6 @@
 """``manage.py report_datacut FILE --out report.html [--language zh-hans]``
 
-Writes the self-contained data-cut report (``trials.report``): CONSORT flow, baseline
+Writes the self-contained data-cut report (``analysis.report``): CONSORT flow, baseline
 characteristics by arm, every dashboard figure and table, the methods text, the cut's
 SHA-256 and the code version, in English or Simplified Chinese. The numbers are those of
 ``analyze_datacut`` on the same file (its result is embedded in the report). Needs no
@@ -17,8 +17,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 
+from analysis.report import render_report
 from domain.analysis import DataCutError, analyze
-from trials.report import render_report
 
 from .analyze_datacut import EXIT_MALFORMED, shape_problems
 

@@ -22,7 +22,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from trials.datacut import datacut_lock, iter_patient_records, trial_header
+from analysis.datacut import datacut_lock, iter_patient_records, trial_header
 from trials.models import Trial
 
 

@@ -1,3 +1,5 @@
+"""A service's ValidationError shown on the form that called it (every app's pages)."""
+
 from __future__ import annotations
 
 from typing import Any

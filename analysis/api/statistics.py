@@ -1,6 +1,6 @@
 """Trial statistics in the API: the dashboard's figures, read-only.
 
-The same dictionary as the dashboard (``trials.selectors_stats.trial_statistics_for``):
+The same dictionary as the dashboard (``analysis.selectors.trial_statistics_for``):
 scoped to the sites the user may see and blinded (no arm-level efficacy in a blinded
 trial without the unblinded-view permission)."""
 
@@ -14,9 +14,9 @@ from rest_framework.response import Response
 
 from sites.mixins import require_perm
 from sites.roles import Perm
+from trials.api.views import TrialViewSet
 
-from ..selectors_stats import trial_statistics_for
-from .views import TrialViewSet
+from ..selectors import trial_statistics_for
 
 STATISTICS_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -1,7 +1,7 @@
 """The investigator dashboard: page, its data (JSON), the waterfall's and the swimmer's
 rows (JSON) and one CSV per chart.
 
-All read ``trials.selectors_stats`` (cached, scoped, blinded where it must be), so the
+All read ``analysis.selectors`` (cached, scoped, blinded where it must be), so the
 page, the charts and the downloads show the same numbers. The page and data.json read
 the summary only (its size does not grow with the number of patients); waterfall.json
 and swimmer.json read the per-patient rows, all of them up to ``PATIENT_ROWS_LIMIT``
@@ -25,13 +25,13 @@ from domain import analysis_payload
 from domain.analysis import BOR_ORDER
 from sites.mixins import get_visible_or_404, require_perm
 from sites.roles import Perm
+from trials import svg_charts
+from trials.models import Trial
 from ui import engine_text
 
 from . import dashboard_details as details
 from . import dashboard_tables as tables
-from . import svg_charts
-from .models import Trial
-from .selectors_stats import HEAD_ROWS, patient_rows_for, trial_statistics_for
+from .selectors import HEAD_ROWS, patient_rows_for, trial_statistics_for
 
 ROW_LIMIT = HEAD_ROWS  # rows of a "Numbers" table on the page; the CSV has them all
 

@@ -25,10 +25,10 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from domain.analysis import DAYS_PER_MONTH
+from trials import svg_charts
 
 from . import dashboard_details as details
 from . import dashboard_tables as tables
-from . import svg_charts
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,7 +1,8 @@
 """Background recomputation of the dashboard statistics.
 
 ``patients.services.response.statistics_invalidate`` bumps a trial's statistics version
-whenever an outcome changes, then calls :func:`schedule_statistics_recompute`: the first
+whenever an outcome changes, then calls :func:`schedule_statistics_recompute` (registered
+in ``STATISTICS_INVALIDATED`` by ``analysis.apps``): the first
 change of a burst sets a "pending" flag in the cache (``cache.add``: only one caller wins)
 and queues :func:`recompute_trial_statistics` on commit with a short countdown; the
 changes that follow while the flag is up queue nothing, and the task picks them all up.
@@ -66,8 +67,9 @@ def statistics_precompute(trial_id: int) -> int:
     the trial is blinded, in which case both the unblinded and the blinded set. Per site
     (a site investigator, or a trial-wide user filtering on one site): the same levels.
     """
-    from .models import Trial
-    from .selectors_stats import _compute, cached_trial_header
+    from trials.models import Trial
+
+    from .selectors import _compute, cached_trial_header
 
     trial = Trial.objects.filter(pk=trial_id).first()
     if trial is None:
@@ -85,6 +87,9 @@ def statistics_precompute(trial_id: int) -> int:
 
 
 @shared_task(
+    # the name it was queued under when it lived in trials/tasks.py: messages already on the
+    # broker, and workers of the previous release, keep finding it
+    name="trials.tasks.recompute_trial_statistics",
     acks_late=True,
     autoretry_for=(ConnectionError, OperationalError, InterfaceError),
     max_retries=3,

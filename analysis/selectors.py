@@ -45,10 +45,10 @@ from domain import analysis, analysis_payload
 from patients.models import ResponseSummary
 from sites.roles import ROLE_PERMS, SITE_ROLES, TRIAL_ROLES, Perm
 from sites.scoping import has_perm, scope_for
+from trials.models import Trial
 from ui.translated import in_reader_language
 
 from .datacut import trial_header
-from .models import Trial
 
 STATS_TIMEOUT = 6 * 3600  # seconds; the version key makes a stale entry unreachable anyway
 HEADER_TIMEOUT = 600  # seconds; trial configuration (targets, arms) shows within 10 minutes
