@@ -419,6 +419,9 @@ SPECTACULAR_SETTINGS = {
         "PathologySpecimenEnum": "registry.models.pathology.PathologyReport.Specimen",
         "GenomicSpecimenEnum": "registry.models.genomics.GenomicTest.Specimen",
         "CohortQueryKindEnum": "research.models.CohortQuery.Kind",
+        "DataRequestStatusEnum": "research.models.DataRequest.Status",
+        "ExtractStatusEnum": "research.models.Extract.Status",
+        "ExtractFormatEnum": "research.models.ExtractFormat",
     },
     "SCHEMA_PATH_PREFIX": "/api/v1",
 }

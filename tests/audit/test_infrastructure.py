@@ -173,8 +173,9 @@ def test_seed_demo_is_idempotent(db, settings, monkeypatch):
     call_command("seed_demo", sites=3, patients_per_site=2, quiet_logins=True)
     counts = (TrialSite.objects.count(), Membership.objects.count(), Patient.objects.count())
     call_command("seed_demo", sites=3, patients_per_site=2, quiet_logins=True)
-    # + one center abstractor per site and the network researcher (registry demo)
-    assert counts == (3, 4 + 6 + 3 + 1, 6)
+    # + one center abstractor and one data steward per site and the network researcher
+    # (registry demo)
+    assert counts == (3, 4 + 6 + 3 + 3 + 1, 6)
     assert RegistryPatient.objects.count() == 30
     assert (
         TrialSite.objects.count(),
