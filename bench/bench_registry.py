@@ -399,6 +399,7 @@ def main() -> int:
 
     from research import characterise as ch
     from research.cohorts import matching_patients, raw_counts
+    from research.facts import facts_refresh
 
     try:
         print(f"database: {label}", flush=True)
@@ -445,6 +446,12 @@ def main() -> int:
                 threshold=5,
             )
 
+        start = time.perf_counter()
+        facts_refresh()  # what the nightly / on-write Celery task does (research/facts.py)
+        print(
+            f"search table (research_registryfacts) rebuilt in {time.perf_counter() - start:.1f} s",
+            flush=True,
+        )
         per_center, persons = raw_counts(matching_patients(FIVE))
         print(
             f"five-criteria cohort: {sum(per_center.values())} records, {persons} persons",
@@ -457,6 +464,18 @@ def main() -> int:
         goals.ratio("registry_cohort_count_5_vs_1s_limit", five, 1.0, limit=1)
         full = median_seconds(characterise_survival, repeat=3)
         goals.ratio("registry_characterise_survival_vs_5s_limit", full, 5.0, limit=1)
+        # the fallback while the search table is stale (a registry write since its
+        # refresh): the same statements over the live tables; reported, no goal
+        from research.models import RegistryFactsState
+
+        RegistryFactsState.objects.all().delete()
+        start = time.perf_counter()
+        characterise_survival()
+        print(
+            f"characterisation with survival from the live tables (search table stale, "
+            f"reported): {(time.perf_counter() - start) * 1000:.2f} ms",
+            flush=True,
+        )
         return 1 if goals.failed() else 0
     finally:
         if not args.keep:

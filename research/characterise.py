@@ -31,8 +31,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -49,6 +51,7 @@ from registry.models import (
     Variant,
 )
 
+from .facts import facts_current, facts_sql, latest_stage_sql
 from .sql import without_jit
 
 ANCHORS = ("diagnosis", "treatment", "test")
@@ -91,10 +94,13 @@ class _Source:
     ``EXISTS`` filters, evaluated by each statement), or the temporary table the
     characterisation copies them into once (``_materialised``)."""
 
-    def __init__(self, patients: QuerySet[RegistryPatient], table: str | None = None) -> None:
+    def __init__(
+        self, patients: QuerySet[RegistryPatient], table: str | None = None, *, facts: bool = False
+    ) -> None:
         self.patients = patients
         self.db = patients.db
         self.table = table
+        self.facts = facts  # read the search table (research.facts): it is current
 
     def select(self, *fields: str) -> tuple[str, list] | None:
         """The cohort's SELECT of ``fields`` (a CTE body), or None when it is empty by
@@ -129,14 +135,14 @@ def _run(patients: Cohortish, sql: str, params: Sequence[Any]) -> list[tuple]:
 
 
 @contextmanager
-def _materialised(patients: QuerySet[RegistryPatient]) -> Iterator[_Source]:
+def _materialised(patients: QuerySet[RegistryPatient], *, facts: bool) -> Iterator[_Source]:
     """The cohort's records (id, pseudonym, sex, birth date, risk factors) copied once into
     a temporary table for the statements of one characterisation, instead of each of
     them evaluating the criteria again (at 500,000 patients the iCCA cohort's semi-join
     costs about as much as a statement's own work). Dropped at the end."""
     cohort = _cohort_sql(patients, *_FIELDS)
     if cohort is None:
-        yield _Source(patients)
+        yield _Source(patients, facts=facts)
         return
     sql, params = cohort
     db = patients.db
@@ -150,7 +156,7 @@ def _materialised(patients: QuerySet[RegistryPatient]) -> Iterator[_Source]:
         try:
             if connections[db].vendor == "postgresql":
                 cursor.execute(f"ANALYZE {table}")  # row count and pseudonyms for the planner
-            yield _Source(patients, table)
+            yield _Source(patients, table, facts=facts)
         finally:
             cursor.execute(f"DROP TABLE {table}")
 
@@ -170,28 +176,27 @@ def _as_date(value: Any) -> datetime.date | None:
 
 
 # The earliest diagnosis of each record and the category of its earliest tumour (the
-# first non-empty one in (date, id) order), then one record per person: the one with the
-# earliest diagnosis (records without a tumour last), ties by id. ``{cohort}`` selects
-# (id, national pseudonym, ...) of the cohort's records.
+# first non-empty one in (date, id) order): from the registry (``facts_sql``, restricted to
+# the cohort) or from the search table; then one record per person: the one with the
+# earliest diagnosis (records without a tumour last), ties by id. The CTE ``cohort``
+# selects (id, national pseudonym, ...) of the cohort's records.
 _RECORDS = """
-tum AS (
-  SELECT patient_id, category,
-         MIN(diagnosis_date) OVER (PARTITION BY patient_id) AS first_dx,
-         ROW_NUMBER() OVER (
-           PARTITION BY patient_id
-           ORDER BY CASE WHEN category = '' THEN 1 ELSE 0 END, diagnosis_date,
-                    registry_tumour.id
-         ) AS rn
-  FROM registry_tumour JOIN cohort ON cohort.id = registry_tumour.patient_id
-),
 records AS (
   SELECT c.*, t.first_dx, COALESCE(t.category, '') AS category,
          ROW_NUMBER() OVER (
            PARTITION BY c.np
            ORDER BY CASE WHEN t.first_dx IS NULL THEN 1 ELSE 0 END, t.first_dx, c.id
          ) AS person_rn
-  FROM cohort c LEFT JOIN tum t ON t.patient_id = c.id AND t.rn = 1
+  FROM cohort c LEFT JOIN tum t ON t.patient_id = c.id
 )"""
+
+
+def _records(facts: bool) -> str:
+    if facts:  # one join: the search table has a row for every record
+        return _RECORDS.replace("LEFT JOIN tum t", "LEFT JOIN research_registryfacts t")
+    live = facts_sql(cohort=True)
+    tum = live[: live.index("first_treatment AS (")].rstrip().rstrip(",")
+    return f"{tum},{_RECORDS}"
 
 
 def _person_counts(patients: Cohortish) -> dict[str, Counter]:
@@ -220,7 +225,7 @@ def _person_counts(patients: Cohortish) -> dict[str, Counter]:
     )
     statement = f"""
 WITH cohort (id, np, sex, birth_date, {", ".join(risk)}) AS ({sql}),
-{_RECORDS},
+{_records(_source(patients).facts)},
 people AS (SELECT * FROM records WHERE person_rn = 1)
 SELECT 'persons', '', COUNT(*) FROM people
 UNION ALL
@@ -244,18 +249,17 @@ def _stage_counts(patients: Cohortish) -> list[tuple[str, str, int]]:
     if cohort is None:
         return []
     sql, params = cohort
-    statement = f"""
+    if _source(patients).facts:
+        statement = f"""
+WITH cohort (id) AS ({sql})
+SELECT s."system", s.value, COUNT(DISTINCT s.patient_id)
+FROM research_registrystage s JOIN cohort c ON c.id = s.patient_id
+GROUP BY s."system", s.value
+"""
+    else:
+        statement = f"""
 WITH cohort (id) AS ({sql}),
-latest AS (
-  SELECT t.patient_id, s."system",
-         CASE WHEN s.override_value <> '' THEN s.override_value ELSE s.computed_value END
-           AS value,
-         ROW_NUMBER() OVER (
-           PARTITION BY s.tumour_id, s."system" ORDER BY s.staged_on DESC, s.id DESC
-         ) AS rn
-  FROM registry_stagingrecord s JOIN registry_tumour t ON t.id = s.tumour_id
-  JOIN cohort c ON c.id = t.patient_id
-)
+{latest_stage_sql(cohort=True)}
 SELECT "system", value, COUNT(DISTINCT patient_id) FROM latest
 WHERE rn = 1 AND value <> '' GROUP BY "system", value
 """
@@ -413,7 +417,16 @@ def treatment_sequences(patients: Cohortish, threshold: int) -> list[dict]:
     if cohort is None:
         return []
     sql, params = cohort
-    statement = f"""
+    if _source(patients).facts:
+        statement = f"""
+WITH cohort (id) AS ({sql})
+SELECT f.treatment_1, f.treatment_2, f.treatment_3, COUNT(*)
+FROM research_registryfacts f JOIN cohort c ON c.id = f.patient_id
+WHERE f.treatment_1 IS NOT NULL
+GROUP BY f.treatment_1, f.treatment_2, f.treatment_3
+"""
+    else:
+        statement = f"""
 WITH cohort (id) AS ({sql}),
 ordered AS (
   SELECT t.patient_id, t."kind", t.start_date, t.id,
@@ -442,6 +455,24 @@ SELECT k1, k2, k3, COUNT(*) FROM seqs GROUP BY k1, k2, k3
     ]
 
 
+# --- the search table or the live tables ---------------------------------------------------
+
+_REFRESH_QUEUED = "research-facts-refresh-queued"
+
+
+def _use_facts(db: str) -> bool:
+    """Read the search table when it is current; else the live tables, and queue its
+    rebuild (once per 10 minutes; with no broker, no worker runs it: the nightly
+    ``refresh_registry_facts`` or ``facts_refresh()`` does)."""
+    if facts_current(db):
+        return True
+    if not settings.CELERY_TASK_ALWAYS_EAGER and cache.add(_REFRESH_QUEUED, True, 600):
+        from .tasks import refresh_registry_facts
+
+        transaction.on_commit(refresh_registry_facts.delay, using=db)
+    return False
+
+
 # --- survival -----------------------------------------------------------------------------
 
 _ANCHOR_SQL = {
@@ -458,7 +489,10 @@ PersonDates = tuple[
 ]
 
 
-def person_dates(patients: QuerySet[RegistryPatient], anchor: str) -> list[PersonDates]:
+_FACTS_ANCHOR = {"diagnosis": "first_dx", "treatment": "first_treatment", "test": "first_test"}
+
+
+def person_dates(patients: Cohortish, anchor: str) -> list[PersonDates]:
     """(anchor, last contact, death, first recurrence, first progression) of each person
     with an anchor: the record with the earliest diagnosis, with the person's latest
     contact and earliest death over all their records in the cohort."""
@@ -466,6 +500,24 @@ def person_dates(patients: QuerySet[RegistryPatient], anchor: str) -> list[Perso
     if cohort is None:
         return []
     sql, params = cohort
+    if _source(patients).facts:
+        day = _FACTS_ANCHOR[anchor]
+        statement = f"""
+WITH cohort (id, np) AS ({sql}),
+records AS (
+  SELECT f.{day} AS anchor, f.recurrence, f.progression,
+         MAX(f.last_contact) OVER (PARTITION BY c.np) AS last_contact,
+         MIN(f.death) OVER (PARTITION BY c.np) AS death,
+         ROW_NUMBER() OVER (
+           PARTITION BY c.np
+           ORDER BY CASE WHEN f.first_dx IS NULL THEN 1 ELSE 0 END, f.first_dx, c.id
+         ) AS person_rn
+  FROM cohort c LEFT JOIN research_registryfacts f ON f.patient_id = c.id
+)
+SELECT anchor, last_contact, death, recurrence, progression FROM records
+WHERE person_rn = 1 AND anchor IS NOT NULL
+"""
+        return _dates(patients, _run(patients, statement, params))
     if anchor == "diagnosis":  # the first diagnosis, as read for the person's record
         anchors, anchor_day = "", "r.first_dx"
     else:
@@ -477,7 +529,7 @@ anchors AS (
     joins = "LEFT JOIN anchors a ON a.patient_id = r.id" if anchors else ""
     statement = f"""
 WITH cohort (id, np) AS ({sql}),
-{_RECORDS},{anchors}
+{_records(False)},{anchors}
 fu AS (
   SELECT patient_id, MAX(contact_date) AS last_contact, MIN(death_date) AS death,
          MIN(CASE WHEN event = %s THEN event_date END) AS recurrence,
@@ -495,12 +547,18 @@ merged AS (
 SELECT anchor, last_contact, death, recurrence, progression FROM merged
 WHERE person_rn = 1 AND anchor IS NOT NULL
 """
-    rows = _run(
+    return _dates(
         patients,
-        statement,
-        [*params, FollowUp.Event.RECURRENCE.value, FollowUp.Event.PROGRESSION.value],
+        _run(
+            patients,
+            statement,
+            [*params, FollowUp.Event.RECURRENCE.value, FollowUp.Event.PROGRESSION.value],
+        ),
     )
-    if rows and not isinstance(rows[0][0], datetime.date):
+
+
+def _dates(patients: Cohortish, rows: list[tuple]) -> list[PersonDates]:
+    if connections[_source(patients).db].vendor == "sqlite":  # dates come back as text
         return [tuple(_as_date(v) for v in row) for row in rows]  # type: ignore[misc]
     return rows  # type: ignore[return-value]
 
@@ -554,9 +612,11 @@ def survival(
     threshold: int,
 ) -> dict[str, Any]:
     """KM per group; with two groups the log-rank test and the Cox hazard ratio (B vs A)."""
+    facts = bool(groups) and _use_facts(groups[0][1].db)
     data = []
     for label, patients in groups:
-        data.append((label, *time_to_event(person_dates(patients, anchor), endpoint)))
+        people = person_dates(_Source(patients, facts=facts), anchor)
+        data.append((label, *time_to_event(people, endpoint)))
     result: dict[str, Any] = {
         "anchor": anchor,
         "endpoint": endpoint,
@@ -579,7 +639,7 @@ def survival(
 def characterise(
     patients: QuerySet[RegistryPatient], *, threshold: int, rows: bool
 ) -> dict[str, Any]:
-    with _materialised(patients) as cohort:
+    with _materialised(patients, facts=_use_facts(patients.db)) as cohort:
         counts = _person_counts(cohort)
         return {
             "persons": shown_or_hidden(counts["persons"][""], threshold),

@@ -33,6 +33,9 @@ from registry.models import (
 )
 from research import characterise as sql
 from research.cohorts import matching_patients
+from research.facts import facts_current, facts_refresh
+from research.models import RegistryFacts
+from research.tasks import refresh_registry_facts
 
 from ..factories import SiteFactory
 from . import reference_characterise as reference
@@ -168,10 +171,19 @@ COHORTS = [
 ]
 
 
+def _facts(use: bool) -> None:
+    """Read the search table (rebuilt now) or, as when it is stale, the live tables."""
+    if use:
+        facts_refresh()
+    assert facts_current() is use
+
+
 @pytest.mark.django_db
+@pytest.mark.parametrize("facts", [False, True], ids=["live", "search_table"])
 @pytest.mark.parametrize("threshold", [1, 5])
-def test_characterisation_counts_equal_the_python_reference(threshold: int) -> None:
+def test_characterisation_counts_equal_the_python_reference(threshold: int, facts: bool) -> None:
     _registry(random.Random(15))
+    _facts(facts)
     for criteria in COHORTS:
         expected = reference.characterise(
             matching_patients(criteria), threshold=threshold, rows=False
@@ -210,8 +222,10 @@ def test_own_center_alterations_equal_the_python_reference() -> None:
 @pytest.mark.django_db
 @pytest.mark.parametrize("anchor", sql.ANCHORS)
 @pytest.mark.parametrize("endpoint", sql.ENDPOINTS)
-def test_survival_equals_the_python_reference(anchor: str, endpoint: str) -> None:
+@pytest.mark.parametrize("facts", [False, True], ids=["live", "search_table"])
+def test_survival_equals_the_python_reference(anchor: str, endpoint: str, facts: bool) -> None:
     _registry(random.Random(3), patients=120)
+    _facts(facts)
 
     def groups() -> list[tuple[str, Any]]:
         return [
@@ -244,3 +258,65 @@ def test_an_empty_cohort_is_counted_as_empty() -> None:
             "curves"
         ][0]["n"]
     )
+
+
+@pytest.mark.django_db
+def test_the_search_table_holds_what_the_live_tables_give() -> None:
+    _registry(random.Random(5), patients=60)
+    facts_refresh()
+    live = reference.patient_facts(RegistryPatient.objects.all())
+    table = {f.pk: f for f in RegistryFacts.objects.all()}
+    assert set(table) == set(live)
+    sequences = {s["key"] for s in reference.treatment_sequences(RegistryPatient.objects.all(), 1)}
+    for pk, want in live.items():
+        got = table[pk]
+        assert (
+            got.first_dx,
+            got.category,
+            got.first_treatment,
+            got.first_test,
+            got.last_contact,
+            got.death,
+            got.recurrence,
+            got.progression,
+        ) == (
+            want.first_dx,
+            want.category,
+            want.first_treatment,
+            want.first_test,
+            want.last_contact,
+            want.death,
+            want.recurrence,
+            want.progression,
+        ), pk
+        kinds = [k for k in (got.treatment_1, got.treatment_2, got.treatment_3) if k]
+        assert not kinds or " → ".join(kinds) in sequences
+
+
+@pytest.mark.django_db
+def test_a_registry_write_makes_the_table_stale_and_a_refresh_picks_it_up() -> None:
+    _registry(random.Random(9), patients=40)
+    assert refresh_registry_facts() > 0  # stale (never built): rebuilt
+    assert refresh_registry_facts() == 0.0  # current: nothing to do
+    patient = matching_patients(ICCA).order_by("pk").first()
+    assert patient is not None
+    contact = D(2030, 6, 1)  # later than any contact of the random registry
+    FollowUp.objects.create(
+        patient=patient, contact_date=contact, vital_status="alive", status_source="record"
+    )
+    assert not facts_current()  # a history row after the refresh
+
+    def os_curves() -> dict[str, Any]:
+        return sql.survival(
+            [("iCCA", matching_patients(ICCA))], anchor="diagnosis", endpoint="os", threshold=1
+        )
+
+    expected = reference.survival(
+        [("iCCA", matching_patients(ICCA))], anchor="diagnosis", endpoint="os", threshold=1
+    )
+    assert os_curves() == expected  # stale: read live, the new contact counted
+    assert RegistryFacts.objects.get(pk=patient.pk).last_contact != contact
+    refresh_registry_facts()
+    assert facts_current()
+    assert RegistryFacts.objects.get(pk=patient.pk).last_contact == contact
+    assert os_curves() == expected  # now from the table, the same curve
