@@ -18,8 +18,11 @@ reads one row per person (the anchor, last contact and death merged over the per
 records, first recurrence / progression) and runs ``domain.outcomes`` on it. The SQL is
 portable (PostgreSQL and SQLite: window functions, no ``DISTINCT ON``). Counts that tie
 are listed by key, so the order of a table no longer depends on the order the rows came
-in. ``tests/research/test_characterise_sql.py`` pins every table, curve and test
-statistic to the former Python computation over rows.
+in. While the search table (``research.facts``) is current, the per-record facts, the
+latest stages and the treatment sequences are read from it instead of being aggregated
+from the registry's tables; otherwise the same statements run on the live tables.
+``tests/research/test_characterise_sql.py`` pins every table, curve and test statistic,
+on both paths, to the former Python computation over rows.
 """
 
 from __future__ import annotations
@@ -153,12 +156,11 @@ def _materialised(patients: QuerySet[RegistryPatient], *, facts: bool) -> Iterat
             f"CREATE TEMPORARY TABLE {table} AS WITH c ({columns}) AS ({sql}) SELECT * FROM c",
             params,
         )
-        try:
-            if connections[db].vendor == "postgresql":
-                cursor.execute(f"ANALYZE {table}")  # row count and pseudonyms for the planner
-            yield _Source(patients, table, facts=facts)
-        finally:
-            cursor.execute(f"DROP TABLE {table}")
+        if connections[db].vendor == "postgresql":
+            cursor.execute(f"ANALYZE {table}")  # row count and pseudonyms for the planner
+        yield _Source(patients, table, facts=facts)
+        # on an error the transaction (or savepoint) rolls back, and the CREATE with it
+        cursor.execute(f"DROP TABLE {table}")
 
 
 def _days(vendor: str, later: str, earlier: str) -> str:

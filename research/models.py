@@ -117,7 +117,8 @@ class RegistryFacts(models.Model):
     characterisation and survival read of it (``research.facts``), so that they scan one
     narrow table instead of aggregating tumours, treatments, tests and follow-ups per
     query. Derived data, rebuilt by ``research.facts.facts_refresh`` (no history: the
-    registry's own tables keep it); read only while no registry write came after it."""
+    registry's own tables keep it: exempted in tests/audit/test_history.py); read only
+    while no registry write came after it."""
 
     patient = models.OneToOneField(
         "registry.RegistryPatient",
@@ -139,9 +140,6 @@ class RegistryFacts(models.Model):
     treatment_2 = models.CharField(max_length=14, null=True)  # noqa: DJ001
     treatment_3 = models.CharField(max_length=14, null=True)  # noqa: DJ001
 
-    class Meta:
-        verbose_name = _("registry facts (search table)")
-
     def __str__(self) -> str:
         return f"facts of registry record {self.pk}"
 
@@ -158,9 +156,6 @@ class RegistryStage(models.Model):
     )
     system = models.CharField(max_length=12)
     value = models.CharField(max_length=20)
-
-    class Meta:
-        verbose_name = _("latest stage (search table)")
 
     def __str__(self) -> str:
         return f"{self.system} {self.value} of registry record {self.patient_id}"

@@ -4,8 +4,9 @@ A cohort statement joins a handful of registry tables with window functions; its
 estimate passes ``jit_above_cost`` as soon as the registry is national (and more so when
 a CTE's row estimate is the planner's default), and PostgreSQL then spends 0.3 to 0.7 s
 compiling expressions (measured at 50,000 patients: 648 ms of JIT in an 808 ms
-statement) for a statement that runs in tens of milliseconds. ``SET LOCAL`` keeps the
-setting to the research transaction; every other query keeps the server's setting.
+statement that otherwise runs in 160 ms). ``SET LOCAL`` keeps the
+setting to the block's transaction (in autocommit) or to the enclosing transaction when
+there is one: other connections and later transactions keep the server's setting.
 """
 
 from __future__ import annotations

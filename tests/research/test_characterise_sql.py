@@ -320,3 +320,39 @@ def test_a_registry_write_makes_the_table_stale_and_a_refresh_picks_it_up() -> N
     assert facts_current()
     assert RegistryFacts.objects.get(pk=patient.pk).last_contact == contact
     assert os_curves() == expected  # now from the table, the same curve
+
+
+@pytest.mark.django_db
+def test_a_failed_statement_leaves_no_cohort_table_behind(monkeypatch: Any) -> None:
+    _registry(random.Random(2), patients=12)
+
+    def broken(patients: Any) -> None:
+        raise RuntimeError("statement failed")
+
+    monkeypatch.setattr(sql, "_person_counts", broken)
+    with pytest.raises(RuntimeError):
+        sql.characterise(matching_patients(ICCA), threshold=5, rows=False)
+    monkeypatch.undo()
+    expected = reference.characterise(matching_patients(ICCA), threshold=5, rows=False)
+    got = sql.characterise(matching_patients(ICCA), threshold=5, rows=False)
+    assert _normalised(got) == _normalised(expected)  # the connection is still usable
+
+
+@pytest.mark.django_db(transaction=True)
+def test_research_statements_run_without_jit_on_postgresql() -> None:
+    """In autocommit (a Celery task, a shell) the setting ends with the block; inside an
+    outer transaction it lasts until that transaction ends (``SET LOCAL``)."""
+    from django.db import connection
+
+    from research.sql import without_jit
+
+    if connection.vendor != "postgresql":
+        pytest.skip("JIT is a PostgreSQL setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        before = cursor.fetchone()[0]
+        with without_jit("default"):
+            cursor.execute("SHOW jit")
+            assert cursor.fetchone()[0] == "off"
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == before
