@@ -6,7 +6,9 @@ changes for 40 %, two to three treatments and three follow-ups: ~5 million rows 
 default) with COPY into a throw-away PostgreSQL database ``bench_registry_<pid>`` next
 to ``DATABASE_URL`` (dropped afterwards; the bulk path is for the benchmark only: the
 product writes through the services, with history). 3 % of persons are registered at
-two centers (same national pseudonym). Then times, as a network researcher would ask:
+two centers (same national pseudonym). The search table (``research/facts.py``) is then
+rebuilt, as the nightly / on-write Celery task does, and its time printed. Then times,
+as a network researcher would ask:
 
 - ``registry_cohort_count_5``: iCCA + FGFR2 fusion + ablation within 90 days of the
   diagnosis + Child-Pugh A + alive, counted per center with the distinct persons
@@ -16,7 +18,8 @@ two centers (same national pseudonym). Then times, as a network researcher would
 - ``registry_characterise_survival``: characterisation (age, sex, aetiology, stage,
   histology, alteration matrix, treatment sequences) and Kaplan-Meier OS from diagnosis
   split by FGFR2 fusion with log-rank and hazard ratio, for the iCCA cohort, against the
-  issue's limit of 5 s.
+  issue's limit of 5 s; then, reported without a goal, the same once from the live tables
+  (the fallback while the search table is stale after a registry write).
 
 Usage:  DATABASE_URL=postgres://… python bench/bench_registry.py [--patients 500000] [--keep]
 """
@@ -399,6 +402,7 @@ def main() -> int:
 
     from research import characterise as ch
     from research.cohorts import matching_patients, raw_counts
+    from research.facts import facts_refresh
 
     try:
         print(f"database: {label}", flush=True)
@@ -445,6 +449,12 @@ def main() -> int:
                 threshold=5,
             )
 
+        start = time.perf_counter()
+        facts_refresh()  # what the nightly / on-write Celery task does (research/facts.py)
+        print(
+            f"search table (research_registryfacts) rebuilt in {time.perf_counter() - start:.1f} s",
+            flush=True,
+        )
         per_center, persons = raw_counts(matching_patients(FIVE))
         print(
             f"five-criteria cohort: {sum(per_center.values())} records, {persons} persons",
@@ -457,6 +467,18 @@ def main() -> int:
         goals.ratio("registry_cohort_count_5_vs_1s_limit", five, 1.0, limit=1)
         full = median_seconds(characterise_survival, repeat=3)
         goals.ratio("registry_characterise_survival_vs_5s_limit", full, 5.0, limit=1)
+        # the fallback while the search table is stale (a registry write since its
+        # refresh): the same statements over the live tables; reported, no goal
+        from research.models import RegistryFactsState
+
+        RegistryFactsState.objects.all().delete()
+        start = time.perf_counter()
+        characterise_survival()
+        print(
+            f"characterisation with survival from the live tables (search table stale, "
+            f"reported): {(time.perf_counter() - start) * 1000:.2f} ms",
+            flush=True,
+        )
         return 1 if goals.failed() else 0
     finally:
         if not args.keep:

@@ -346,6 +346,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=23, minute=0),
     },
     "purge-referrals": {"task": "recruiting.tasks.purge_referrals", "schedule": 3600.0},
+    # 04:00 Asia/Shanghai: rebuild the research search table (research/facts.py) if any
+    # registry write came after it (queries queue it too when they find it stale)
+    "refresh-registry-facts": {
+        "task": "research.tasks.refresh_registry_facts",
+        "schedule": crontab(hour=20, minute=0),
+    },
 }
 # How long a POST's Idempotency-Key is remembered (its encrypted response replayed).
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)

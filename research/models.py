@@ -343,3 +343,68 @@ class ExtractDownload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} {self.at:%Y-%m-%d %H:%M}"
+
+
+# --- the research search table (research.facts) ------------------------------------------
+
+
+class RegistryFacts(models.Model):
+    """The flattened search table: one row per registry record with what the
+    characterisation and survival read of it (``research.facts``), so that they scan one
+    narrow table instead of aggregating tumours, treatments, tests and follow-ups per
+    query. Derived data, rebuilt by ``research.facts.facts_refresh`` (no history: the
+    registry's own tables keep it: exempted in tests/audit/test_history.py); read only
+    while no registry write came after it."""
+
+    patient = models.OneToOneField(
+        "registry.RegistryPatient",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,  # rebuilt wholesale; never blocks a registry write
+        related_name="+",
+    )
+    first_dx = models.DateField(null=True)
+    category = models.CharField(max_length=10, blank=True)  # of the earliest tumour
+    first_treatment = models.DateField(null=True)
+    first_test = models.DateField(null=True)
+    last_contact = models.DateField(null=True)
+    death = models.DateField(null=True)
+    recurrence = models.DateField(null=True)
+    progression = models.DateField(null=True)
+    # the first three treatments, a repeat of the same kind counted once
+    treatment_1 = models.CharField(max_length=14, null=True)  # noqa: DJ001 (NULL = none)
+    treatment_2 = models.CharField(max_length=14, null=True)  # noqa: DJ001
+    treatment_3 = models.CharField(max_length=14, null=True)  # noqa: DJ001
+
+    def __str__(self) -> str:
+        return f"facts of registry record {self.pk}"
+
+
+class RegistryStage(models.Model):
+    """The search table's stages: the recorded value (override, else computed) of the
+    latest stage of each tumour and system (by date, then id), when it has one."""
+
+    patient = models.ForeignKey(
+        "registry.RegistryPatient",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    system = models.CharField(max_length=12)
+    value = models.CharField(max_length=20)
+
+    def __str__(self) -> str:
+        return f"{self.system} {self.value} of registry record {self.patient_id}"
+
+
+class RegistryFactsState(models.Model):
+    """When the search table was rebuilt and the registry history it was rebuilt from
+    (the highest history id of each table it reads): a later history row means a write
+    since, and the queries read the live tables until the next refresh."""
+
+    refreshed_at = models.DateTimeField()
+    marks = models.JSONField(default=dict)
+    seconds = models.FloatField(default=0.0)
+
+    def __str__(self) -> str:
+        return f"search table refreshed {self.refreshed_at:%Y-%m-%d %H:%M}"

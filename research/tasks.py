@@ -1,5 +1,5 @@
 """Research tasks: build a governed extract, expire the downloads (thin wrappers around
-``research.extracts``)."""
+``research.extracts``), rebuild the search table (``research.facts``)."""
 
 from __future__ import annotations
 
@@ -41,3 +41,15 @@ def expire_extracts() -> dict[str, int]:
         "expired": extracts.extracts_expire_due(),
         "requeued": extracts.extracts_requeue_stale(),
     }
+
+
+@shared_task(acks_late=True, max_retries=3, default_retry_delay=60)
+def refresh_registry_facts() -> float:
+    """Rebuild the research search table (``research.facts``); nightly, and queued when
+    a query finds it stale. Idempotent: a rebuild from the same registry gives the same
+    rows."""
+    from .facts import facts_current, facts_refresh
+
+    if facts_current():
+        return 0.0
+    return facts_refresh().seconds

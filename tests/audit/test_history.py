@@ -13,6 +13,7 @@ from audit.models import AccessLog
 from patients.models import Patient
 from patients.services import patient_update
 from recruiting.models import PrescreenEvent
+from research.models import RegistryFacts, RegistryFactsState, RegistryStage
 
 # Every app of this repository (not third-party ones): a new app is covered the day it is
 # added, without anyone remembering to list it here.
@@ -30,6 +31,12 @@ NO_HISTORY = {
     # A retry cache holding an (encrypted) copy of a response, purged after
     # IDEMPOTENCY_TTL_HOURS: a history table would keep identity forever.
     IdempotencyRecord,
+    # The research search table (research/facts.py): derived data rebuilt wholesale from
+    # the registry's tables, which keep the history; a history table would copy every
+    # record at every rebuild.
+    RegistryFacts,
+    RegistryStage,
+    RegistryFactsState,
 }
 
 
