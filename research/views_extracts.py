@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from sites.mixins import get_visible_or_404
-from ui.form_errors import apply_errors
+from ui.form_errors import add_missing_errors, apply_errors
 
 from . import extracts as svc
 from .forms import DataRequestForm, DecisionForm, WithdrawForm
@@ -87,6 +87,25 @@ def request_new(request: HttpRequest) -> HttpResponse:
                 % {"id": created.pk},
             )
             return redirect("research:request", created.pk)
+    elif request.method == "POST":
+        # the service's rules on what could be read, so every problem shows in one round
+        read = form.cleaned_data
+        add_missing_errors(
+            form,
+            svc.request_errors(
+                user=request.user,
+                cohort=read.get("cohort"),
+                title=read.get("title", ""),
+                purpose=read.get("purpose", ""),
+                ethics_committee=read.get("ethics_committee", ""),
+                ethics_approval_number=read.get("ethics_approval_number", ""),
+                ethics_approval_date=read.get("ethics_approval_date"),
+                include_genomics=read.get("include_genomics", False),
+                hgr_approval_number=read.get("hgr_approval_number", ""),
+                formats=read.get("formats", []),
+                centers=read.get("centers", []),
+            ),
+        )
     return render(request, "research/request_form.html", {"form": form})
 
 

@@ -448,3 +448,26 @@ def test_the_request_pages_in_chinese(
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
     form = client.get(reverse("research:request_new")).content.decode()
     assert "人类遗传资源批准号" in form and "提交审批" in form
+
+
+def test_a_field_the_form_refuses_does_not_hide_the_rules(
+    client: Any, researcher: Any, cohort: Any, center_a: Any
+) -> None:
+    """The ethics number is missing (the form's own check) and genomics lack the HGR
+    number (the service's rule): both at once."""
+    client.force_login(researcher)
+    response = client.post(
+        reverse("research:request_new"),
+        {
+            "title": "T",
+            "cohort": cohort.pk,
+            "purpose": "P",
+            "ethics_committee": "IRB",
+            "ethics_approval_date": "2026-01-01",
+            "centers": [center_a.pk],
+            "include_genomics": "on",
+        },
+    )
+    form = response.context["form"]
+    assert set(form.errors) == {"ethics_approval_number", "hgr_approval_number"}
+    assert not DataRequest.objects.exists()
