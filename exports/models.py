@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.files import ExpiringFileMixin
 from audit.history import AuditedHistory
 from sites.scoping import ScopedQuerySet, scope_for
 
@@ -27,7 +26,7 @@ class ExportJobQuerySet(ScopedQuerySet):
         return self.filter(requested_by=user)
 
 
-class ExportJob(models.Model):
+class ExportJob(ExpiringFileMixin, models.Model):
     """One requested export of a trial's data, produced by a background task.
 
     The file lives under ``MEDIA_ROOT/exports/<pk>/`` and is never served by the web
@@ -114,23 +113,3 @@ class ExportJob(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
-
-    @property
-    def is_expired(self) -> bool:
-        if self.status == self.Status.EXPIRED:
-            return True
-        return self.expires_at is not None and self.expires_at <= timezone.now()
-
-    @property
-    def is_downloadable(self) -> bool:
-        return self.status == self.Status.DONE and not self.is_expired and bool(self.file_path)
-
-    @property
-    def filename(self) -> str:
-        return Path(self.file_path).name if self.file_path else ""
-
-    @property
-    def absolute_path(self) -> Path | None:
-        if not self.file_path:
-            return None
-        return Path(settings.MEDIA_ROOT) / self.file_path

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from access import blinding
 from audit.context import audit_context
+from audit.files import expire_due
 from audit.models import AccessLog
 from audit.transitions import check_transition
 from audit.users import ActingUser
@@ -357,26 +358,7 @@ def export_download(*, job: ExportJob, user: Any, request: Any = None) -> Path:
 
 def export_expire_due(*, now: datetime.datetime | None = None) -> int:
     """Delete the files of exports past their expiry; returns how many expired."""
-    now = now or timezone.now()
-    count = 0
-    due = ExportJob.objects.filter(
-        status__in=[ExportJob.Status.DONE, ExportJob.Status.FAILED], expires_at__lte=now
-    ).values_list("pk", flat=True)
-    for job_id in list(due):
-        with transaction.atomic():
-            job = ExportJob.objects.select_for_update().get(pk=job_id)
-            if job.status not in (ExportJob.Status.DONE, ExportJob.Status.FAILED):
-                continue
-            path = job.absolute_path
-            with audit_context(reason=_("Export expired"), origin="task"):
-                job.status = ExportJob.Status.EXPIRED
-                job.save()
-            if path is not None:
-                path.unlink(missing_ok=True)
-                with contextlib.suppress(OSError):
-                    path.parent.rmdir()
-            count += 1
-    return count
+    return expire_due(ExportJob, reason=_("Export expired"), now=now)
 
 
 def export_requeue_stale(*, now: datetime.datetime | None = None) -> int:

@@ -46,6 +46,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from audit.files import expire_due
 from audit.middleware import client_ip
 from audit.models import AccessLog
 from audit.transitions import check_transition
@@ -626,24 +627,7 @@ def extract_download(*, extract: Extract, user: Any, request: Any = None) -> Pat
 
 def extracts_expire_due(*, now: datetime.datetime | None = None) -> int:
     """Delete the files of extracts past their download period; returns how many."""
-    now = now or timezone.now()
-    count = 0
-    due = Extract.objects.filter(
-        status__in=[Extract.Status.DONE, Extract.Status.FAILED], expires_at__lte=now
-    ).values_list("pk", flat=True)
-    for extract_id in list(due):
-        with transaction.atomic():
-            extract = Extract.objects.select_for_update().get(pk=extract_id)
-            path = extract.absolute_path
-            with audit_context(reason=_("Extract expired"), origin="task"):
-                extract.status = Extract.Status.EXPIRED
-                extract.save()
-            if path is not None:
-                path.unlink(missing_ok=True)
-                with contextlib.suppress(OSError):
-                    path.parent.rmdir()
-            count += 1
-    return count
+    return expire_due(Extract, reason=_("Extract expired"), now=now)
 
 
 def extracts_requeue_stale(*, now: datetime.datetime | None = None) -> int:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from audit.files import ExpiringFileMixin
 from audit.history import AuditedHistory
 from sites.roles import Perm
 from sites.scoping import has_perm
@@ -254,7 +253,7 @@ class DataRequestApproval(models.Model):
         return f"{self.request_id} {self.site_id} {self.decision}"
 
 
-class Extract(models.Model):
+class Extract(ExpiringFileMixin, models.Model):
     """The frozen extract of an approved request: written once by a background task as a
     ZIP (Parquet + CSV tables and the requested formats, a manifest with every file's
     SHA-256), downloadable by the requester until ``expires_at``, then deleted."""
@@ -300,26 +299,6 @@ class Extract(models.Model):
 
     def __str__(self) -> str:
         return f"Extract of DR-{self.request_id} ({self.get_status_display()})"
-
-    @property
-    def is_expired(self) -> bool:
-        if self.status == self.Status.EXPIRED:
-            return True
-        return self.expires_at is not None and self.expires_at <= timezone.now()
-
-    @property
-    def is_downloadable(self) -> bool:
-        return self.status == self.Status.DONE and not self.is_expired and bool(self.file_path)
-
-    @property
-    def filename(self) -> str:
-        return Path(self.file_path).name if self.file_path else ""
-
-    @property
-    def absolute_path(self) -> Path | None:
-        if not self.file_path:
-            return None
-        return Path(settings.MEDIA_ROOT) / self.file_path
 
 
 class ExtractDownload(models.Model):
