@@ -1,6 +1,9 @@
 # ruff: noqa: S608 - the SQL is the compiled ORM cohort and constants; values are parameters
 """Characterisation and survival of a cohort (or of groups within it).
 
+Why one module: every table is a statement over the same temporary cohort table and the
+same search-table-or-live choice; split, each part would have to repeat that choice.
+
 Tables of age at diagnosis, sex, aetiology, cancer, stage and histology; an alteration
 frequency matrix (genes × patients, OncoPrint style: aggregated to counts per gene and
 alteration kind for research roles); treatment sequences (the first three treatments in

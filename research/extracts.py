@@ -1,6 +1,10 @@
 """Governed row-level extracts: a data request, each center's decision, the frozen
 pseudonymised extract, its timed download and its expiry.
 
+Why one module: it is one workflow whose steps check each other's state (a decision
+only on a pending request, a build only of an approved one, a download only of a built
+one by its requester); the views and the API call it, never the models directly.
+
 The path of a request (DOMAIN.md "research governance"; PIPL, and the human genetic
 resources rules for genomic data):
 

@@ -1,5 +1,10 @@
 """A cBioPortal study directory from a research dataset.
 
+Why one module: a study is one set of files that refer to each other (samples to
+patients, case lists to samples, the meta files to their data files); writing them in
+one place keeps those references in one vocabulary, and the test-side checker reads
+them as one study.
+
 Written from cBioPortal's documented file formats (docs.cbioportal.org "File Formats" and
 "Data Loading"; our own code, nothing of cBioPortal's is copied): ``meta_study.txt``; the
 clinical patient and sample files with their four ``#`` header rows (display names,

@@ -1,5 +1,8 @@
 """The pseudonymised research dataset every interchange format is written from.
 
+Why one module: the pseudonymisation rule (what is read, shifted, dropped) and the
+tables it produces are one decision; the formats only read its output.
+
 Why it looks like this (PIPL; README "Interoperability exports"): identifiable data never
 leaves the registry. A person is a *subject id*, a keyed HMAC of the national pseudonym,
 so the same person's records at two centers share one subject id and nothing links it
