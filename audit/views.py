@@ -25,6 +25,7 @@ PROJECT_APPS = (
     "monitoring",
     "registry",
     "recruiting",
+    "research",
 )
 MASK = "••••••"
 

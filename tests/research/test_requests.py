@@ -471,3 +471,17 @@ def test_a_field_the_form_refuses_does_not_hide_the_rules(
     form = response.context["form"]
     assert set(form.errors) == {"ethics_approval_number", "hgr_approval_number"}
     assert not DataRequest.objects.exists()
+
+
+def test_the_history_of_a_request_names_every_decision(
+    client: Any, researcher: Any, cohort: Any, center_a: Any, steward_a: Any
+) -> None:
+    req = svc.request_submit(acting_user=researcher, **fields(cohort, [center_a]))
+    svc.request_decide(
+        acting_user=steward_a, data_request=req, site=center_a, approve=False, note="No"
+    )
+    client.force_login(researcher)
+    page = client.get(reverse("audit:history", args=["research.datarequest", req.pk]))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Data request submitted" in body and "steward_a" in body
