@@ -34,13 +34,14 @@ import dataclasses
 import datetime
 import hashlib
 import json
+import logging
 import shutil
 import tempfile
 import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -55,8 +56,8 @@ from audit.middleware import client_ip
 from audit.models import AccessLog
 from audit.transitions import check_transition
 from sites.models import Site
-from sites.roles import Perm
-from sites.scoping import has_perm
+from sites.roles import Perm, Role
+from sites.scoping import has_perm, scope_for
 
 from . import cohorts
 from .models import (
@@ -69,13 +70,18 @@ from .models import (
     ExtractFormat,
 )
 
+logger = logging.getLogger(__name__)
+
 EXTRACT_DIR = "research_extracts"
 GENOMIC_TABLES = ("genomic_tests", "variants", "fusions", "copy_numbers")
+GENOMIC_CRITERIA = ("genomic", "biomarker")
+#: a build still "running" after this long is taken to be dead (its worker was lost)
+RUNNING_LEASE = datetime.timedelta(hours=2)
 STALE_QUEUED_AFTER = datetime.timedelta(minutes=15)
 TRANSITIONS = {
     Extract.Status.QUEUED: {Extract.Status.RUNNING, Extract.Status.FAILED},
     Extract.Status.RUNNING: {Extract.Status.DONE, Extract.Status.FAILED},
-    Extract.Status.FAILED: {Extract.Status.RUNNING, Extract.Status.EXPIRED},
+    Extract.Status.FAILED: {Extract.Status.QUEUED, Extract.Status.RUNNING, Extract.Status.EXPIRED},
     Extract.Status.DONE: {Extract.Status.EXPIRED},
     Extract.Status.EXPIRED: set(),
 }
@@ -98,7 +104,25 @@ def may_request(user: Any) -> bool:
 
 
 def may_decide(user: Any, site: Site) -> bool:
-    return has_perm(user, Perm.APPROVE_EXTRACT, site=site)
+    """Only a data steward *of this center* (a membership, not a global role or the
+    superuser flag: one account must never both ask and approve for every center)."""
+    if not has_perm(user, Perm.APPROVE_EXTRACT, site=site):
+        return False
+    return any(
+        m.role == Role.CENTER_STEWARD and m.site_id == site.pk for m in scope_for(user).memberships
+    )
+
+
+def touches_genomics(tree: Any) -> bool:
+    """Does a criteria tree select by a genomic result (alteration or biomarker)? Then
+    being in the extract states that result, so it needs genomic consent and approval."""
+    if isinstance(tree, dict):
+        if tree.get("type") in GENOMIC_CRITERIA:
+            return True
+        return any(touches_genomics(v) for k, v in tree.items() if k in ("all", "any", "not"))
+    if isinstance(tree, list):
+        return any(touches_genomics(v) for v in tree)
+    return False
 
 
 def requestable_cohorts(user: Any) -> Any:
@@ -149,6 +173,13 @@ def request_errors(
                 "give its number, or leave genomic data out."
             )
         ]
+    if cohort is not None and not include_genomics and touches_genomics(cohort.criteria):
+        errors["include_genomics"] = [
+            _(
+                "The cohort selects patients by a genomic result, so the extract reveals "
+                "it: include genomic data (with its human genetic resources approval)."
+            )
+        ]
     if cohort is None:
         errors["cohort"] = [required]
     elif not requestable_cohorts(user).filter(pk=cohort.pk).exists():
@@ -190,7 +221,7 @@ def request_submit(
     decision per center."""
     if not may_request(acting_user):
         raise PermissionDenied(_("You may not request research extracts."))
-    center_list = list(centers)
+    center_list = list(dict.fromkeys(centers))  # a center named twice is one decision
     format_list = list(dict.fromkeys([ExtractFormat.TABLES, *formats]))
     errors = request_errors(
         user=acting_user,
@@ -249,6 +280,8 @@ def request_decide(
     request; the last approval approves it and queues its extract."""
     if not may_decide(acting_user, site):
         raise PermissionDenied(_("Only the data steward of this center decides for it."))
+    if data_request.requested_by_id == acting_user.pk:
+        raise PermissionDenied(_("A data steward does not decide on their own request."))
     if not approve and not note.strip():
         raise ValidationError({"note": [_("Say why the request is rejected.")]})
     with transaction.atomic():
@@ -342,6 +375,10 @@ def _claim(extract_id: int) -> Extract | None:
         extract = Extract.objects.select_for_update().select_related("request").get(pk=extract_id)
         if extract.status in (Extract.Status.DONE, Extract.Status.EXPIRED):
             return None
+        if extract.status == Extract.Status.RUNNING and (
+            extract.started_at is None or timezone.now() - extract.started_at < RUNNING_LEASE
+        ):
+            return None  # another worker is building it (a redelivery, a double enqueue)
         check_transition(
             choices=Extract.Status,
             table=TRANSITIONS,
@@ -386,10 +423,19 @@ def eligible_patients(data_request: DataRequest) -> tuple[Any, int]:
             decision=DataRequestApproval.Decision.APPROVED
         ).values("site")
     )
-    allowed = matching.filter(consent_research=True)
+    allowed = consented(matching, genomic_criteria=touches_genomics(data_request.criteria))
     if data_request.recontact:
         allowed = allowed.filter(consent_recontact=True)
     return allowed, matching.count() - allowed.count()
+
+
+def consented(patients: Any, *, genomic_criteria: bool) -> Any:
+    """The records whose consent covers research use (and genomic research when the
+    selection itself is by a genomic result)."""
+    allowed = patients.filter(consent_research=True)
+    if genomic_criteria:
+        allowed = allowed.filter(consent_genomic=True)
+    return allowed
 
 
 def _withhold_genomics(dataset: Any, allowed: set[tuple[str, str]]) -> tuple[Any, int]:
@@ -541,21 +587,40 @@ def extract_build(*, extract_id: int) -> Extract:
         claimed: Extract = extract
         manifest = seal(tmp_zip, work, written, lambda files: _manifest(claimed, files, counts))
         tmp_zip.replace(final)
+        done = _finish(extract, final, manifest, counts, left_out, withheld)
     except Exception as exc:
         tmp_zip.unlink(missing_ok=True)
+        if extract.attempts == _attempts(extract.pk):  # not a newer build's file
+            final.unlink(missing_ok=True)
         _fail(extract.pk, exc)
         raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    return done
+
+
+def _attempts(extract_id: int) -> int:
+    return Extract.objects.filter(pk=extract_id).values_list("attempts", flat=True).get()
+
+
+def _finish(
+    claimed: Extract,
+    final: Path,
+    manifest: dict[str, Any],
+    counts: dict[str, int],
+    left_out: int,
+    withheld: int,
+) -> Extract:
+    """Mark the extract ready, unless this build is no longer the current one (a newer
+    attempt took over after a lost worker): then its file goes and nothing changes."""
     with transaction.atomic():
-        extract = Extract.objects.select_for_update().get(pk=extract.pk)
-        check_transition(
-            choices=Extract.Status,
-            table=TRANSITIONS,
-            current=extract.status,
-            target=Extract.Status.DONE,
-        )
-        with audit_context(user=req.requested_by, reason=_("Extract ready"), origin="task"):
+        extract = Extract.objects.select_for_update().get(pk=claimed.pk)
+        if extract.status != Extract.Status.RUNNING or extract.attempts != claimed.attempts:
+            final.unlink(missing_ok=True)
+            return extract
+        with audit_context(
+            user=claimed.request.requested_by, reason=_("Extract ready"), origin="task"
+        ):
             extract.status = Extract.Status.DONE
             extract.progress = 100
             extract.step = ""
@@ -580,7 +645,12 @@ def _fail(extract_id: int, exc: BaseException) -> None:
             return
         with audit_context(reason=_("Extract failed"), origin="task"):
             extract.status = Extract.Status.FAILED
-            extract.error = f"{type(exc).__name__}: {exc}"[:2000]
+            # the user reads a kind, not the message (it may quote data); the log has it
+            logger.error("Extract %s failed", extract_id, exc_info=exc)
+            extract.error = _(
+                "The extract could not be written (%(kind)s). Run it again; if it fails "
+                "again, tell the data manager."
+            ) % {"kind": type(exc).__name__}
             extract.step = ""
             extract.save()
 
@@ -589,10 +659,16 @@ def extract_retry(*, acting_user: Any, extract: Extract) -> Extract:
     """The requester runs a failed extract again (the same frozen request)."""
     if extract.request.requested_by_id != getattr(acting_user, "pk", None):
         raise PermissionDenied(_("Only the requester runs the extract again."))
-    if extract.status != Extract.Status.FAILED:
-        raise ValidationError({"status": [_("Only a failed extract is run again.")]})
-    transaction.on_commit(lambda: _enqueue(extract.pk), robust=True)
-    return extract
+    with transaction.atomic():
+        locked = Extract.objects.select_for_update().get(pk=extract.pk)
+        if locked.status != Extract.Status.FAILED:
+            raise ValidationError({"status": [_("Only a failed extract is run again.")]})
+        with audit_context(user=acting_user, reason=_("Extract queued again")):
+            locked.status = Extract.Status.QUEUED
+            locked.created_at = timezone.now()  # the stale-queue sweep counts from here
+            locked.save()
+        transaction.on_commit(lambda: _enqueue(locked.pk), robust=True)
+    return locked
 
 
 # --- download and expiry ------------------------------------------------------------------
@@ -606,27 +682,43 @@ def extract_may_download(user: Any, extract: Extract) -> bool:
     )
 
 
-def extract_download(*, extract: Extract, user: Any, request: Any = None) -> Path:
-    """The ZIP of a ready extract, for its requester; every download is logged."""
+def extract_download(
+    *, extract: Extract, user: Any, request: Any = None, log: bool = True
+) -> BinaryIO:
+    """The open ZIP of a ready extract, for its requester. The extract is locked while
+    the file is opened, so an expiry running at the same moment either comes first (410)
+    or after the file is open; the download is logged only then (``log=False`` for a HEAD
+    request, which transfers nothing)."""
     if not extract_may_download(user, extract):
         raise PermissionDenied(_("Only the requester downloads this extract."))
-    if extract.is_expired:
-        raise ExtractUnavailable(_("This extract has expired and its file was deleted."), gone=True)
-    if extract.status != Extract.Status.DONE:
-        raise ExtractUnavailable(_("This extract is not ready."), gone=False)
-    path = extract.absolute_path
-    if path is None or not path.is_file():
-        raise ExtractUnavailable(_("The file of this extract is missing."), gone=True)
-    with transaction.atomic(), audit_context(user=user, reason=_("Extract downloaded")):
-        ExtractDownload.objects.create(
-            extract=extract,
-            user=user,
-            username=user.get_username(),
-            ip=client_ip(request) if request is not None else None,
-            sha256=extract.sha256,
-        )
-        AccessLog.record(event=AccessLog.Event.DOWNLOAD, request=request, user=user, obj=extract)
-    return path
+    with transaction.atomic():
+        locked = Extract.objects.select_for_update().get(pk=extract.pk)
+        if locked.is_expired:
+            raise ExtractUnavailable(
+                _("This extract has expired and its file was deleted."), gone=True
+            )
+        if locked.status != Extract.Status.DONE:
+            raise ExtractUnavailable(_("This extract is not ready."), gone=False)
+        path = locked.absolute_path
+        try:
+            handle = path.open("rb") if path is not None else None
+        except FileNotFoundError:
+            handle = None
+        if handle is None:
+            raise ExtractUnavailable(_("The file of this extract is missing."), gone=True)
+        if log:
+            with audit_context(user=user, reason=_("Extract downloaded")):
+                ExtractDownload.objects.create(
+                    extract=locked,
+                    user=user,
+                    username=user.get_username(),
+                    ip=client_ip(request) if request is not None else None,
+                    sha256=locked.sha256,
+                )
+                AccessLog.record(
+                    event=AccessLog.Event.DOWNLOAD, request=request, user=user, obj=locked
+                )
+    return handle
 
 
 def extracts_expire_due(*, now: datetime.datetime | None = None) -> int:
@@ -652,18 +744,25 @@ def extracts_requeue_stale(*, now: datetime.datetime | None = None) -> int:
 
 def own_center_export(*, cohort: Cohort, acting_user: Any, fmt: str) -> tuple[bytes, str]:
     """A center's staff export the cohort's records of their own center(s) in one format
-    (ZIP bytes and a file name): pseudonymised like an extract (a key of its own, dates
-    shifted, no identity), logged in the query log. Nothing of another center."""
+    (ZIP bytes and a file name): the same consent rules and pseudonymisation as an
+    extract (a key of its own, dates shifted, no identity; genomic rows only with genomic
+    consent), logged in the query log. Only the centers of the user's center memberships:
+    a global role (data manager) gets nothing here, it must go through a data request."""
     from . import interop
     from .interop.dataset import Pseudonymiser, collect
 
-    if not has_perm(acting_user, Perm.VIEW_REGISTRY):
+    own = scope_for(acting_user).center_site_ids  # center memberships, never "everything"
+    if not own or not has_perm(acting_user, Perm.VIEW_REGISTRY):
         raise PermissionDenied(_("Only a center's staff export their own center's records."))
     if fmt not in ExtractFormat.values:
         raise ValidationError(
             {"kind": [_("Choose one of: %(f)s.") % {"f": ", ".join(ExtractFormat.values)}]}
         )
-    patients = cohorts.cohort_patients(cohort, acting_user)
+    genomic_criteria = touches_genomics(cohort.criteria)
+    patients = consented(
+        cohorts.matching_patients(cohort).filter(site_id__in=own),
+        genomic_criteria=genomic_criteria,
+    )
     logged = cohorts.log_query(
         user=acting_user,
         kind=CohortQuery.Kind.EXPORT,
@@ -673,7 +772,14 @@ def own_center_export(*, cohort: Cohort, acting_user: Any, fmt: str) -> tuple[by
     )
     pseudonymiser = Pseudonymiser(salted_hmac("research.export", str(logged.pk)).digest())
     with _one_snapshot():
+        genomic_ok = {
+            (pseudonymiser.subject_id(p), code)
+            for p, code in patients.filter(consent_genomic=True).values_list(
+                "national_pseudonym", "site__code"
+            )
+        }
         dataset = collect(patients, pseudonymiser=pseudonymiser, include_genomics=True)
+    dataset, _withheld = _withhold_genomics(dataset, genomic_ok)
     stamp = timezone.now().astimezone(datetime.UTC)
     name = f"cohort{cohort.pk}v{cohort.version}_{fmt}_{stamp:%Y%m%dT%H%M%SZ}.zip"
     with tempfile.TemporaryDirectory(prefix="cohort-export-") as tmp:

@@ -15,7 +15,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from sites.roles import Perm
-from sites.scoping import has_perm
+from sites.scoping import has_perm, scope_for
 from trials import svg_charts
 
 from . import cohorts as svc
@@ -135,7 +135,10 @@ def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": rows,
             "may_edit": cohort.owner_id == request.user.pk,
             "may_request_extract": has_perm(request.user, Perm.REQUEST_EXTRACT),
-            "export_formats": ExtractFormat.choices,
+            # own-center files: center staff only (a global role goes through a data request)
+            "export_formats": ExtractFormat.choices
+            if scope_for(request.user).center_site_ids
+            else (),
             "versions": cohort.history.order_by("-history_date")[:10],
         },
     )

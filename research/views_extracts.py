@@ -244,7 +244,9 @@ def extract_status(request: HttpRequest, pk: int) -> JsonResponse:
 def extract_file(request: HttpRequest, pk: int) -> HttpResponse:
     extract = _extract_or_404(request, pk)
     try:
-        path = svc.extract_download(extract=extract, user=request.user, request=request)
+        handle = svc.extract_download(
+            extract=extract, user=request.user, request=request, log=request.method == "GET"
+        )
     except svc.ExtractUnavailable as exc:
         messages.error(request, exc.message_dict["status"][0])
         response = render(
@@ -255,7 +257,7 @@ def extract_file(request: HttpRequest, pk: int) -> HttpResponse:
         response.status_code = 410 if exc.gone else 409
         return response
     return FileResponse(
-        path.open("rb"),
+        handle,
         as_attachment=True,
         filename=extract.filename,
         content_type="application/zip",

@@ -51,6 +51,10 @@ def _rules(patient: RegistryPatient) -> dict[str, list[str]]:
     answered = [getattr(patient, tier) is not None for tier in RegistryPatient.CONSENT_TIERS]
     if any(answered) and not patient.consent_date:
         errors["consent_date"] = [_("Give the date the patient signed the research consent.")]
+    if not patient.consent_research and (patient.consent_genomic or patient.consent_recontact):
+        errors["consent_research"] = [
+            _("Genomic research and recontact come on top of consent to research use.")
+        ]
     if patient.consent_date and not any(answered):
         errors["consent_date"] = [_("Record what the patient agreed to, or leave the date empty.")]
     if patient.is_expatriate and patient.id_document_type not in FOREIGNER_DOCUMENTS:

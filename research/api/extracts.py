@@ -237,14 +237,16 @@ class DataRequestViewSet(
         if extract is None:
             raise Http404
         try:
-            path = svc.extract_download(extract=extract, user=request.user, request=request)
+            handle = svc.extract_download(
+                extract=extract, user=request.user, request=request, log=request.method == "GET"
+            )
         except svc.ExtractUnavailable as exc:
             return Response(
                 {"detail": exc.message_dict["status"][0]},
                 status=status.HTTP_410_GONE if exc.gone else status.HTTP_409_CONFLICT,
             )
         return FileResponse(
-            path.open("rb"),
+            handle,
             as_attachment=True,
             filename=extract.filename,
             content_type="application/zip",

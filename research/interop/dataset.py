@@ -187,6 +187,16 @@ def _joined(values: Iterable[Any]) -> str:
     return ";".join(str(v) for v in values if v not in (None, ""))
 
 
+def _birth_year(birth: datetime.date, diagnosed: datetime.date | None) -> int:
+    """The year of birth, capped like the age: a person older than ``AGE_CAP`` at the
+    first diagnosis (or today) is given the year that makes them ``AGE_CAP``, so the year
+    does not give away what the capped age hides."""
+    on = diagnosed or datetime.date.today()
+    if _age(birth, on) >= AGE_CAP:
+        return on.year - AGE_CAP
+    return birth.year
+
+
 def _age(birth: datetime.date, on: datetime.date) -> int:
     years = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
     return min(years, AGE_CAP)
@@ -418,7 +428,7 @@ def collect(
             (
                 *key(pid),
                 p.sex,
-                p.birth_date.year,
+                _birth_year(p.birth_date, first_dx.get(pid)),
                 _age(p.birth_date, first_dx[pid]) if pid in first_dx else None,
                 p.is_expatriate,
                 *(getattr(p, r) for r in RegistryPatient.RISK_FACTORS),

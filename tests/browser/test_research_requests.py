@@ -115,7 +115,7 @@ def test_request_approve_build_and_download(browser: Any, live_server: Any, netw
         page.click("#awaiting-decision a")
         page.check(f"#decide-{site.code} input[value=approve]")
         page.click(f"#decide-{site.code} button")
-        page.wait_for_selector(".messages, [role=status], #center-decisions")
+        page.wait_for_selector(f"text=Your decision for {site.code} is recorded.")
         close(page)
 
     page = new_page(browser, DESKTOP)
@@ -154,6 +154,8 @@ def test_request_pages_fit_a_phone(
         ethics_approval_date=datetime.date(2026, 6, 1),
         centers=[a, b],
         formats=["tables", "omop"],
+        include_genomics=True,
+        hgr_approval_number="HGR-2026-0042",
     )
     for user, pages in (
         ("researcher", ["/research/requests/", "/research/requests/new/"]),

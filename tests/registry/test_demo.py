@@ -30,8 +30,8 @@ def test_demo_registry_is_realistic_and_idempotent(db):
 
 
 def test_demo_consent_tiers_and_a_data_request_half_way(db):
-    from research.demo import seed_research
     from research.models import DataRequest
+    from research.seed import seed_research
 
     SiteFactory(code="D1")
     SiteFactory(code="D2")

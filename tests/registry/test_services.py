@@ -237,3 +237,35 @@ def test_pseudonym_of_a_trial_subject_matches(rpatient_a, patient_a):
     # the trial fixture's patient has the same resident id as REGISTRY_PATIENT
     assert pseudonym_from_hash(patient_a.id_document_hash) == rpatient_a.national_pseudonym
     assert StagingRecord.objects.count() == 0
+
+
+def test_research_consent_tiers_are_checked_together(center_a, abstractor_a):
+    from .conftest import REGISTRY_PATIENT
+
+    base = {**REGISTRY_PATIENT}
+    with pytest.raises(ValidationError) as exc:
+        registry_patient_register(
+            site=center_a,
+            acting_user=abstractor_a,
+            **base,
+            consent_research=False,
+            consent_genomic=True,
+            consent_date=datetime.date.today() + datetime.timedelta(days=1),
+        )
+    errors = exc.value.message_dict
+    assert set(errors) >= {"consent_research", "consent_date"}
+    assert "future" in errors["consent_date"][0]
+    with pytest.raises(ValidationError) as exc:
+        registry_patient_register(
+            site=center_a, acting_user=abstractor_a, **base, consent_research=True
+        )
+    assert "date" in exc.value.message_dict["consent_date"][0]
+    patient = registry_patient_register(
+        site=center_a,
+        acting_user=abstractor_a,
+        **base,
+        consent_research=True,
+        consent_genomic=True,
+        consent_date=datetime.date(2026, 1, 5),
+    )
+    assert (patient.consent_research, patient.consent_genomic) == (True, True)

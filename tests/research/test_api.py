@@ -35,8 +35,9 @@ EXPECTED = {
     "counts": (401, 403, 200, 200, 404, 200, 200, 200),
     "count": (401, 403, 400, 400, 403, 400, 400, 400),
     "rows": (401, 200, 200, 200, 404, 200, 403, 403),
-    # without ?kind= (the format): 400 naming it for whoever may export rows
-    "export": (401, 400, 400, 400, 404, 400, 403, 403),
+    # without ?kind= (the format): 400 naming it for center staff, who may export their
+    # own rows; a data manager goes through a data request (403)
+    "export": (401, 400, 400, 400, 404, 403, 403, 403),
     "analysis": (401, 403, 200, 200, 404, 200, 200, 200),
 }
 

@@ -68,6 +68,8 @@ def stewards(center_a: Any, center_b: Any) -> dict:
 
 
 def approved(researcher: Any, cohort: Any, stewards: dict, centers: list, **over: Any) -> Extract:  # noqa: F811
+    """An approved request (``fields`` includes genomic data: the cohort selects by a
+    fusion) and its queued extract."""
     req = svc.request_submit(acting_user=researcher, **fields(cohort, centers, **over))
     for site in centers:
         svc.request_decide(
@@ -94,15 +96,15 @@ def test_the_extract_holds_the_consenting_records_of_the_approving_centers(
         cohort,
         stewards,
         [center_a, center_b],
-        include_genomics=True,
-        hgr_approval_number="HGR-2026-0042",
         formats=["cbioportal", "omop", "fhir"],
     )
     built = svc.extract_build(extract_id=extract.pk)
     assert built.status == Extract.Status.DONE
-    # 10 records match (7 at A, 3 at B); A5 refused and A6 was never asked
-    assert (built.patients, built.persons, built.excluded_no_consent) == (8, 7, 2)
-    assert built.genomics_withheld == 2  # A3 and A4: research use, but not genomics
+    # 10 records match (7 at A, 3 at B). The cohort selects by FGFR2 fusion, so being in
+    # the file states the fusion: only A0-A2 and B0-B2 agreed to genomic research (A3
+    # and A4 to research use only, A5 refused, A6 was never asked)
+    assert (built.patients, built.persons, built.excluded_no_consent) == (6, 5, 4)
+    assert built.genomics_withheld == 0
     assert built.expires_at - built.finished_at == datetime.timedelta(days=7)
     content = built.absolute_path.read_bytes()
     assert hashlib.sha256(content).hexdigest() == built.sha256
@@ -111,7 +113,7 @@ def test_the_extract_holds_the_consenting_records_of_the_approving_centers(
     assert manifest["request"] == f"DR-{built.request_id}"
     assert manifest["human_genetic_resources_approval"] == "HGR-2026-0042"
     assert [c["code"] for c in manifest["centers"]] == ["CA", "CB"]
-    assert manifest["counts"]["patient_records"] == 8
+    assert manifest["counts"]["patient_records"] == 6
     listed = {f["path"]: f for f in manifest["files"]}
     assert set(listed) == set(files) - {"MANIFEST.json"}
     for path, entry in listed.items():
@@ -122,17 +124,39 @@ def test_the_extract_holds_the_consenting_records_of_the_approving_centers(
     assert any(p.startswith("omop/") for p in files)
 
     patients = pq.read_table(io.BytesIO(files["tables/patients.parquet"])).to_pylist()
-    assert len(patients) == 8
-    assert len({p["subject_id"] for p in patients}) == 7  # A0 and B0: one person
+    assert len(patients) == 6
+    assert len({p["subject_id"] for p in patients}) == 5  # A0 and B0: one person
     fusions = pq.read_table(io.BytesIO(files["tables/fusions.parquet"])).to_pylist()
-    # A0-A2 and B0-B2 agreed to genomic research; A3 and A4 did not
     assert sorted(f["center"] for f in fusions) == ["CA"] * 3 + ["CB"] * 3
     assert {(f["subject_id"], f["center"]) for f in fusions} <= {
         (p["subject_id"], p["center"]) for p in patients
     }
 
 
+def clean_key_for(people: list) -> bytes:
+    """A key under which no shifted date of these people equals one of their real dates
+    (with a shift of up to 180 days some key would, by chance), so that "no real date in
+    any file" is a sharp test."""
+    from research.interop.dataset import Pseudonymiser
+
+    real: set = set()
+    for p in people:
+        real.add(p.birth_date)
+        real.update(p.tumours.values_list("diagnosis_date", flat=True))
+        real.update(p.treatments.values_list("start_date", flat=True))
+        real.update(d for d in p.follow_ups.values_list("contact_date", flat=True) if d)
+        real.update(d for d in p.follow_ups.values_list("death_date", flat=True) if d)
+    for n in range(256):
+        key = b"extract-test-key-" + bytes([n])
+        pseudonymiser = Pseudonymiser(key)
+        shifted = {pseudonymiser.date(d, p.national_pseudonym) for d in real for p in people}
+        if not shifted & real:
+            return key
+    raise AssertionError("no clean key")  # pragma: no cover
+
+
 def test_nothing_identifying_leaves(
+    monkeypatch: Any,
     researcher: Any,
     cohort: Any,  # noqa: F811
     consents: dict,
@@ -140,14 +164,10 @@ def test_nothing_identifying_leaves(
     center_a: Any,
     center_b: Any,
 ) -> None:
+    people = list(RegistryPatient.objects.all())
+    monkeypatch.setattr(svc, "extract_key", lambda extract: clean_key_for(people))
     extract = approved(
-        researcher,
-        cohort,
-        stewards,
-        [center_a, center_b],
-        include_genomics=True,
-        hgr_approval_number="HGR-1",
-        formats=["cbioportal", "omop", "fhir"],
+        researcher, cohort, stewards, [center_a, center_b], formats=["cbioportal", "omop", "fhir"]
     )
     built = svc.extract_build(extract_id=extract.pk)
     files = members(built)
@@ -158,16 +178,20 @@ def test_nothing_identifying_leaves(
         if name.endswith(".parquet"):
             table = pq.read_table(io.BytesIO(data)).to_pylist()
             text += "\n" + json.dumps(table, default=str)
-    people = RegistryPatient.objects.filter(consent_research=True)
-    assert people.count() == 8
-    for p in people:
+    assert built.patients == 6
+    for p in people:  # those in the extract and those consent left out
         assert p.full_name not in text
         assert p.id_document_number not in text
         assert p.record_number not in text
         assert p.national_pseudonym not in text
         assert p.birth_date.isoformat() not in text
-    for tumour_date in {t.diagnosis_date for p in people for t in p.tumours.all()}:
-        assert tumour_date.isoformat() not in text  # dates are shifted per person
+        real = [
+            *p.tumours.values_list("diagnosis_date", flat=True),
+            *p.treatments.values_list("start_date", flat=True),
+            *p.follow_ups.values_list("contact_date", flat=True),
+        ]
+        for d in real:
+            assert d.isoformat() not in text, (p.record_number, d)  # shifted per person
 
 
 def test_a_second_extract_of_the_same_people_has_other_subject_ids(
@@ -186,11 +210,11 @@ def test_a_second_extract_of_the_same_people_has_other_subject_ids(
         }
         for e in (first, second)
     ]
-    assert len(ids[0]) == len(ids[1]) == 5
+    assert len(ids[0]) == len(ids[1]) == 3
     assert not ids[0] & ids[1]  # two extracts cannot be joined on their subject ids
 
 
-def test_recontact_and_no_genomics(
+def test_recontact(
     researcher: Any,
     cohort: Any,  # noqa: F811
     consents: dict,
@@ -201,9 +225,49 @@ def test_recontact_and_no_genomics(
     extract = approved(researcher, cohort, stewards, [center_a, center_b], recontact=True)
     built = svc.extract_build(extract_id=extract.pk)
     assert (built.patients, built.persons, built.excluded_no_consent) == (2, 1, 8)
+
+
+def test_without_genomics_no_genomic_table_and_only_research_consent(
+    researcher: Any,
+    consents: dict,
+    stewards: dict,
+    center_a: Any,
+) -> None:
+    from research.cohorts import cohort_create
+
+    icca = cohort_create(
+        name="All iCCA",
+        criteria={"all": [{"type": "diagnosis", "category": ["icca"]}]},
+        acting_user=researcher,
+    )
+    extract = approved(
+        researcher, icca, stewards, [center_a], include_genomics=False, hgr_approval_number=""
+    )
+    built = svc.extract_build(extract_id=extract.pk)
+    # a clinical selection: research consent suffices (A0-A4; A5 refused, A6 not asked)
+    assert (built.patients, built.excluded_no_consent) == (5, 2)
     names = set(members(built))
     assert "tables/patients.csv" in names
     assert not any("fusion" in n or "variant" in n or "genomic" in n for n in names)
+
+
+def test_genomic_rows_only_with_genomic_consent(
+    researcher: Any,
+    consents: dict,
+    stewards: dict,
+    center_a: Any,
+) -> None:
+    from research.cohorts import cohort_create
+
+    icca = cohort_create(
+        name="All iCCA",
+        criteria={"all": [{"type": "diagnosis", "category": ["icca"]}]},
+        acting_user=researcher,
+    )
+    built = svc.extract_build(extract_id=approved(researcher, icca, stewards, [center_a]).pk)
+    assert (built.patients, built.genomics_withheld) == (5, 2)  # A3, A4: no genomic consent
+    fusions = pq.read_table(io.BytesIO(members(built)["tables/fusions.parquet"])).to_pylist()
+    assert len(fusions) == 3
 
 
 def test_only_the_approving_centers_records(
@@ -239,7 +303,7 @@ def test_the_requester_downloads_until_expiry_and_every_download_is_logged(
     assert client.get(url).status_code == 404
     client.force_login(researcher)
     page = client.get(detail).content.decode()
-    assert url in page and "5 patient records (5 persons)" in page
+    assert url in page and "3 patient records (3 persons)" in page
     response = client.get(url)
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment")
@@ -265,6 +329,7 @@ def test_the_requester_downloads_until_expiry_and_every_download_is_logged(
 
 def test_a_failed_build_leaves_no_file_and_runs_again(
     monkeypatch: Any,
+    django_capture_on_commit_callbacks: Any,
     client: Any,
     researcher: Any,
     cohort: Any,  # noqa: F811
@@ -280,21 +345,49 @@ def test_a_failed_build_leaves_no_file_and_runs_again(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise OSError("disk full")
 
+    queued: list[int] = []
     monkeypatch.setattr(interop, "write", broken)
     with pytest.raises(OSError):
         svc.extract_build(extract_id=extract.pk)
     extract.refresh_from_db()
     assert extract.status == Extract.Status.FAILED
-    assert "disk full" in extract.error
+    assert "OSError" in extract.error and "disk full" not in extract.error  # in the log only
     assert not [p for p in media.rglob("*") if p.is_file()]
     monkeypatch.undo()
-    client.force_login(researcher)
-    queued: list[int] = []
     monkeypatch.setattr(svc, "_enqueue", queued.append)
-    response = client.post(reverse("research:extract_retry", args=[extract.request_id]))
-    assert response.status_code == 302
+    client.force_login(researcher)
+    url = reverse("research:extract_retry", args=[extract.request_id])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url).status_code == 302
+    assert queued == [extract.pk]
+    extract.refresh_from_db()
+    assert extract.status == Extract.Status.QUEUED
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url)  # a second click: refused, nothing queued twice
+    assert queued == [extract.pk]
     built = svc.extract_build(extract_id=extract.pk)
     assert built.status == Extract.Status.DONE and built.attempts == 2
+    assert svc.extract_build(extract_id=extract.pk).sha256 == built.sha256  # a redelivery
+
+
+def test_a_build_already_running_is_not_claimed_twice(
+    researcher: Any,
+    cohort: Any,  # noqa: F811
+    consents: dict,
+    stewards: dict,
+    center_a: Any,
+) -> None:
+    extract = approved(researcher, cohort, stewards, [center_a])
+    Extract.objects.filter(pk=extract.pk).update(
+        status=Extract.Status.RUNNING, started_at=timezone.now(), attempts=1
+    )
+    again = svc.extract_build(extract_id=extract.pk)  # a redelivered or doubled message
+    assert (again.status, again.attempts, again.file_path) == ("running", 1, "")
+    Extract.objects.filter(pk=extract.pk).update(
+        started_at=timezone.now() - datetime.timedelta(hours=3)
+    )
+    taken_over = svc.extract_build(extract_id=extract.pk)  # its worker was lost
+    assert (taken_over.status, taken_over.attempts) == ("done", 2)
 
 
 def test_a_requester_who_lost_the_research_role_gets_nothing(
@@ -329,7 +422,9 @@ def test_center_staff_export_their_own_centers_cohort_pseudonymised(
     researcher: Any,
     cohort: Any,  # noqa: F811
     consents: dict,
+    abstractor_a: Any,
     abstractor_b: Any,
+    data_manager: Any,
 ) -> None:
     from research.cohorts import cohort_update
     from research.models import CohortQuery
@@ -358,13 +453,16 @@ def test_center_staff_export_their_own_centers_cohort_pseudonymised(
     assert api.get(f"/api/v1/registry/cohorts/{cohort.pk}/export/?kind=xlsx").status_code == 400
     ok = api.get(f"/api/v1/registry/cohorts/{cohort.pk}/export/?kind=omop")
     assert ok.status_code == 200 and ok["Content-Type"] == "application/zip"
-    # an aggregate-only role never gets rows
-    assert (
-        api_for(researcher)
-        .get(f"/api/v1/registry/cohorts/{cohort.pk}/export/?kind=omop")
-        .status_code
-        == 403
-    )
+    # an aggregate-only role never gets rows; a data manager (every center's rows on the
+    # pages) must go through a data request for a file
+    export = f"/api/v1/registry/cohorts/{cohort.pk}/export/"
+    assert api_for(researcher).get(export + "?kind=omop").status_code == 403
+    assert api_for(data_manager).get(export + "?kind=omop").status_code == 403
+    # center A: the consent rules of an extract (an FGFR2 selection: genomic consent)
+    own_a = api_for(abstractor_a).get(export + "?kind=tables")
+    with zipfile.ZipFile(io.BytesIO(own_a.content)) as zf:
+        manifest = json.loads(zf.read("MANIFEST.json"))
+    assert manifest["centers"] == ["CA"] and manifest["records"] == 3  # A0-A2
 
 
 def test_data_request_reads_conform_to_the_schema(
@@ -397,3 +495,21 @@ def test_data_request_reads_conform_to_the_schema(
         assert response.status_code == 200, (operation.path, response.content[:200])
         checked.append(operation.path)
     assert len(checked) == 4  # list, detail, extract, download
+
+
+def test_a_very_old_persons_year_of_birth_does_not_give_the_age_away(
+    network: dict,
+) -> None:
+    from research.interop.dataset import Pseudonymiser, collect
+
+    old = network["a"][0]
+    RegistryPatient.objects.filter(pk=old.pk).update(birth_date=datetime.date(1925, 5, 1))
+    data = collect(
+        RegistryPatient.objects.filter(pk__in=[old.pk, network["a"][1].pk]),
+        pseudonymiser=Pseudonymiser(b"k" * 32),
+        include_genomics=False,
+    )
+    rows = {r["age_at_diagnosis"]: r["year_of_birth"] for r in data.records("patients")}
+    # diagnosed 2024-03-01 at 98: shown as 90, born 1934 (not 1925)
+    assert rows[90] == 1934
+    assert 1960 in rows.values()  # an ordinary age keeps its real year

@@ -50,6 +50,9 @@ def fields(cohort: Any, centers: list, **over: Any) -> dict:
         ethics_approval_number="IRB-2026-031",
         ethics_approval_date=datetime.date(2026, 6, 1),
         centers=centers,
+        # the cohort selects by FGFR2 fusion: its extract reveals a genomic result
+        include_genomics=True,
+        hgr_approval_number="HGR-2026-0042",
     )
     data.update(over)
     return data
@@ -66,7 +69,7 @@ def test_a_request_names_every_problem_at_once_and_saves_nothing(
                 [],
                 ethics_approval_number=" ",
                 ethics_approval_date=datetime.date.today() + datetime.timedelta(days=3),
-                include_genomics=True,
+                hgr_approval_number="",
             ),
         )
     errors = exc.value.message_dict
@@ -249,6 +252,8 @@ def test_the_request_page_shows_every_error_in_one_round(
             "ethics_approval_date": "2026-01-01",
             "centers": [center_a.pk],
             "formats": ["tables", "omop"],
+            "include_genomics": "on",
+            "hgr_approval_number": "HGR-1",
         },
     )
     req = DataRequest.objects.get()
@@ -318,8 +323,10 @@ def test_api_submit_decide_and_read(
             "ethics_committee": "IRB",
             "ethics_approval_number": "IRB-1",
             "ethics_approval_date": "2026-01-01",
-            "centers": ["CA"],
+            "centers": ["CA", "CA"],  # named twice: one decision
             "formats": ["cbioportal"],
+            "include_genomics": True,
+            "hgr_approval_number": "HGR-1",
         },
         format="json",
     )
@@ -485,3 +492,39 @@ def test_the_history_of_a_request_names_every_decision(
     assert page.status_code == 200
     body = page.content.decode()
     assert "Data request submitted" in body and "steward_a" in body
+
+
+def test_a_genomic_selection_needs_genomic_approval(
+    researcher: Any, cohort: Any, center_a: Any
+) -> None:
+    """Being in an FGFR2-fusion extract states the fusion: without genomic data (and
+    its human genetic resources approval) the request is refused."""
+    with pytest.raises(ValidationError) as exc:
+        svc.request_submit(
+            acting_user=researcher,
+            **fields(cohort, [center_a], include_genomics=False, hgr_approval_number=""),
+        )
+    assert list(exc.value.message_dict) == ["include_genomics"]
+    assert svc.touches_genomics({"not": {"type": "biomarker", "marker": "tmb"}})
+    assert not svc.touches_genomics({"all": [{"type": "diagnosis", "category": ["icca"]}]})
+
+
+def test_nobody_approves_their_own_request(cohort: Any, center_a: Any, network: dict) -> None:
+    from django.contrib.auth import get_user_model
+
+    from ..factories import MembershipFactory, UserFactory
+
+    both = UserFactory(username="investigator_steward")
+    MembershipFactory(user=both, role=Role.CENTER_INVESTIGATOR, site=center_a, trial=None)
+    MembershipFactory(user=both, role=Role.CENTER_STEWARD, site=center_a, trial=None)
+    cohort.is_shared = True
+    cohort.save()
+    req = svc.request_submit(acting_user=both, **fields(cohort, [center_a]))
+    with pytest.raises(PermissionDenied):
+        svc.request_decide(acting_user=both, data_request=req, site=center_a, approve=True)
+    root = get_user_model().objects.create_superuser("root_user", "r@x.invalid", "pw-12345678")
+    assert not svc.may_decide(root, center_a)  # no membership: not a steward of the center
+    with pytest.raises(PermissionDenied):
+        svc.request_decide(acting_user=root, data_request=req, site=center_a, approve=True)
+    req.refresh_from_db()
+    assert req.status == DataRequest.Status.PENDING

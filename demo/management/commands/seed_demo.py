@@ -13,7 +13,7 @@ from monitoring.watcher import watcher_muted
 from notifications.services import notifications_muted
 from recruiting import demo as recruiting_demo
 from registry.demo import seed_registry
-from research.demo import seed_research
+from research.seed import seed_research
 from sites.demo import DEMO_PASSWORD
 
 
