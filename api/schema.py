@@ -10,6 +10,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
 
 from .base import ApiViewMixin
 from .docs import ERROR_400, ERROR_401, ERROR_403, ERROR_404, ERROR_409, ERROR_422, ERROR_429
@@ -31,7 +32,24 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
 
 
 class ApiAutoSchema(AutoSchema):
-    """Adds the standard error responses (and ``Retry-After`` on 429) to every operation."""
+    """Adds the standard error responses (and ``Retry-After`` on 429) to every operation,
+    and states that a decimal with ``min_value >= 0`` has no minus sign (a decimal is a
+    string in the schema, where JSON Schema's ``minimum`` does not apply)."""
+
+    def _map_serializer_field(
+        self, field: Any, direction: str, bypass_extensions: bool = False
+    ) -> dict[str, Any]:
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        pattern = schema.get("pattern")
+        if (
+            isinstance(field, serializers.DecimalField)
+            and field.min_value is not None
+            and field.min_value >= 0
+            and isinstance(pattern, str)
+            and pattern.startswith("^-?")
+        ):
+            schema["pattern"] = "^" + pattern[3:]
+        return schema
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
@@ -100,7 +118,7 @@ class ApiAutoSchema(AutoSchema):
 ApiViewMixin.schema = ApiAutoSchema()
 
 
-_DECIMAL_PATTERN = re.compile(r"^\^-\?\\d\{0,(\d+)\}\(\?:\\\.\\d\{0,(\d+)\}\)\?\$$")
+_DECIMAL_PATTERN = re.compile(r"^\^(-\?)?\\d\{0,(\d+)\}\(\?:\\\.\\d\{0,(\d+)\}\)\?\$$")
 
 
 def decimal_patterns_postprocess(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -113,9 +131,9 @@ def decimal_patterns_postprocess(result: dict[str, Any], **kwargs: Any) -> dict[
             pattern = node.get("pattern")
             if node.get("format") == "decimal" and isinstance(pattern, str):
                 m = _DECIMAL_PATTERN.match(pattern)
-                if m and int(m.group(1)) >= 1 and int(m.group(2)) >= 1:
-                    a, b = m.group(1), m.group(2)
-                    node["pattern"] = rf"^-?(?:\d{{1,{a}}}(?:\.\d{{0,{b}}})?|\.\d{{1,{b}}})$"
+                if m and int(m.group(2)) >= 1 and int(m.group(3)) >= 1:
+                    sign, a, b = m.group(1) or "", m.group(2), m.group(3)
+                    node["pattern"] = rf"^{sign}(?:\d{{1,{a}}}(?:\.\d{{0,{b}}})?|\.\d{{1,{b}}})$"
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):

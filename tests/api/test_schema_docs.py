@@ -56,3 +56,16 @@ def test_workflow_posts_take_an_idempotency_key_and_edits_a_reason(tmp_path):
         "VisitSubmitInputRequest",
     ):
         assert "reason" in components[name]["properties"], name
+
+
+def test_a_non_negative_decimal_has_no_minus_sign_in_its_pattern(tmp_path):
+    """A decimal is a string in the schema, where ``minimum`` does not apply: a client (or
+    a fuzzer) reading the pattern must not be told that -0.4 mm is an ice-ball margin."""
+    import re
+
+    doc = schema(tmp_path)
+    margin = doc["components"]["schemas"]["ProcedureInputRequest"]["properties"][
+        "ice_ball_margin_mm"
+    ]
+    assert not re.match(margin["pattern"], "-.4") and not re.match(margin["pattern"], "-1")
+    assert re.match(margin["pattern"], "5.5") and re.match(margin["pattern"], ".5")

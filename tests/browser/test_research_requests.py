@@ -158,7 +158,16 @@ def test_request_pages_fit_a_phone(
         hgr_approval_number="HGR-2026-0042",
     )
     for user, pages in (
-        ("researcher", ["/research/requests/", "/research/requests/new/"]),
+        (
+            "researcher",
+            [
+                "/research/requests/",
+                "/research/requests/new/",
+                "/research/cohorts/",
+                f"/research/cohorts/{network['cohort'].pk}/",
+                "/research/queries/",
+            ],
+        ),
         ("stew_a", ["/research/requests/", f"/research/requests/{request.pk}/"]),
     ):
         page = new_page(browser, PHONE, language)
