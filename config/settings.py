@@ -485,5 +485,8 @@ LOGGING = {
 RESEARCH_SMALL_CELL_THRESHOLD = env.int("RESEARCH_SMALL_CELL_THRESHOLD", default=5)
 RESEARCH_REPEAT_LIMIT = env.int("RESEARCH_REPEAT_LIMIT", default=7)  # variants of one query
 RESEARCH_REPEAT_WINDOW_DAYS = env.int("RESEARCH_REPEAT_WINDOW_DAYS", default=30)
-# Governed research extracts: days the requester may download an approved extract.
+# Governed research extracts: days the requester may download an approved extract, and
+# the secret their pseudonymisation keys derive from (empty: SECRET_KEY; set it so that
+# whoever holds the web servers' SECRET_KEY cannot recompute subject ids).
 RESEARCH_EXTRACT_DAYS = env.int("RESEARCH_EXTRACT_DAYS", default=7)
+RESEARCH_PSEUDONYM_KEY = env.str("RESEARCH_PSEUDONYM_KEY", default="")

@@ -410,10 +410,16 @@ def _one_snapshot() -> Iterator[None]:
         yield
 
 
+def pseudonym_key(purpose: str, ident: object) -> bytes:
+    """A pseudonymisation key derived from ``RESEARCH_PSEUDONYM_KEY`` (else SECRET_KEY),
+    the purpose and an id: never stored, never the same for two extracts or exports."""
+    secret = getattr(settings, "RESEARCH_PSEUDONYM_KEY", "") or None
+    return salted_hmac(purpose, str(ident), secret=secret).digest()
+
+
 def extract_key(extract: Extract) -> bytes:
-    """The pseudonymisation key of one extract (derived from the server secret and the
-    extract id: never stored, never the same for two extracts)."""
-    return salted_hmac("research.extract.pseudonym", str(extract.pk)).digest()
+    """The pseudonymisation key of one extract (the same on a rebuild of it)."""
+    return pseudonym_key("research.extract.pseudonym", extract.pk)
 
 
 def eligible_patients(data_request: DataRequest) -> tuple[Any, int]:
@@ -770,7 +776,7 @@ def own_center_export(*, cohort: Cohort, acting_user: Any, fmt: str) -> tuple[by
         cohort=cohort,
         result={"records": patients.count(), "format": fmt},
     )
-    pseudonymiser = Pseudonymiser(salted_hmac("research.export", str(logged.pk)).digest())
+    pseudonymiser = Pseudonymiser(pseudonym_key("research.export", logged.pk))
     with _one_snapshot():
         genomic_ok = {
             (pseudonymiser.subject_id(p), code)

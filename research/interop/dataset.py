@@ -13,7 +13,9 @@ while no calendar date can be matched against a hospital record. The date of bir
 reduced to the year (and an age at diagnosis). Names, identity documents, record numbers,
 source systems and source ids, DICOM UIDs, DICOMweb links and header tags, laboratory
 names, uploaded files and free text (descriptions, override reasons, further protocol
-elements, the site of recurrence) are not read at all.
+elements, the site of recurrence) are not read at all. Three short fields are written as
+entered because they are the research content: a treatment's regimen and drugs, and an
+imaging study's body part.
 
 ``collect`` reads every registry domain of the given records in a fixed number of
 queries (one per table, each filtered by the records' ids as a subquery): no per-patient

@@ -227,19 +227,25 @@ def test_recontact(
     assert (built.patients, built.persons, built.excluded_no_consent) == (2, 1, 8)
 
 
+@pytest.fixture
+def icca(researcher: Any, network: dict) -> Any:
+    """A clinical selection (no genomic criterion)."""
+    from research.cohorts import cohort_create
+
+    return cohort_create(
+        name="All iCCA",
+        criteria={"all": [{"type": "diagnosis", "category": ["icca"]}]},
+        acting_user=researcher,
+    )
+
+
 def test_without_genomics_no_genomic_table_and_only_research_consent(
+    icca: Any,
     researcher: Any,
     consents: dict,
     stewards: dict,
     center_a: Any,
 ) -> None:
-    from research.cohorts import cohort_create
-
-    icca = cohort_create(
-        name="All iCCA",
-        criteria={"all": [{"type": "diagnosis", "category": ["icca"]}]},
-        acting_user=researcher,
-    )
     extract = approved(
         researcher, icca, stewards, [center_a], include_genomics=False, hgr_approval_number=""
     )
@@ -252,18 +258,12 @@ def test_without_genomics_no_genomic_table_and_only_research_consent(
 
 
 def test_genomic_rows_only_with_genomic_consent(
+    icca: Any,
     researcher: Any,
     consents: dict,
     stewards: dict,
     center_a: Any,
 ) -> None:
-    from research.cohorts import cohort_create
-
-    icca = cohort_create(
-        name="All iCCA",
-        criteria={"all": [{"type": "diagnosis", "category": ["icca"]}]},
-        acting_user=researcher,
-    )
     built = svc.extract_build(extract_id=approved(researcher, icca, stewards, [center_a]).pk)
     assert (built.patients, built.genomics_withheld) == (5, 2)  # A3, A4: no genomic consent
     fusions = pq.read_table(io.BytesIO(members(built)["tables/fusions.parquet"])).to_pylist()
@@ -513,3 +513,31 @@ def test_a_very_old_persons_year_of_birth_does_not_give_the_age_away(
     # diagnosed 2024-03-01 at 98: shown as 90, born 1934 (not 1925)
     assert rows[90] == 1934
     assert 1960 in rows.values()  # an ordinary age keeps its real year
+
+
+def test_the_pseudonymisation_secret_is_its_own_setting(
+    settings: Any,
+    researcher: Any,
+    cohort: Any,  # noqa: F811
+    consents: dict,
+    stewards: dict,
+    center_a: Any,
+) -> None:
+    """With ``RESEARCH_PSEUDONYM_KEY`` set, SECRET_KEY alone no longer gives the key."""
+    extract = approved(researcher, cohort, stewards, [center_a])
+    settings.RESEARCH_PSEUDONYM_KEY = ""
+    from_secret_key = svc.extract_key(extract)
+    settings.RESEARCH_PSEUDONYM_KEY = "a-separate-research-secret-0123456789"
+    own = svc.extract_key(extract)
+    assert own != from_secret_key
+    assert svc.extract_key(extract) == own  # stable: a rebuild gives the same subject ids
+    built = svc.extract_build(extract_id=extract.pk)
+    from research.interop.dataset import Pseudonymiser
+
+    ids = {
+        row["subject_id"]
+        for row in csv.DictReader(io.StringIO(members(built)["tables/patients.csv"].decode()))
+    }
+    first = RegistryPatient.objects.filter(site=center_a, consent_genomic=True).first()
+    assert Pseudonymiser(own).subject_id(first.national_pseudonym) in ids
+    assert Pseudonymiser(from_secret_key).subject_id(first.national_pseudonym) not in ids
