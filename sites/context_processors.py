@@ -13,8 +13,14 @@ def roles(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {}
     labels = dict(Role.choices)
-    memberships = scope_for(user).memberships
+    scope = scope_for(user)
+    memberships = scope.memberships
     return {
+        # the trial menus (patients, trials, safety, queries) for those who work on a
+        # trial; center and network roles of the registry have no trial data to show
+        "nav_trials": user.is_superuser
+        or scope.everything
+        or bool(scope.trial_ids or scope.trial_site_ids),
         "user_roles": [
             {
                 "role": labels.get(m.role, m.role),

@@ -117,3 +117,19 @@ def test_network_figures_explain_the_suppression_in_chinese(client, network, res
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
     page = client.get("/registry/aggregates/").content.decode()
     assert "1 至 5 − 1 的计数显示为" in page and "肝内胆管癌" in page
+
+
+def test_registry_roles_are_not_offered_the_trial_menus(client, network, researcher, abstractor_a):
+    for user in (researcher, abstractor_a):
+        client.force_login(user)
+        nav = client.get("/research/cohorts/").content.decode().split('class="mainnav"')[1]
+        nav = nav.split("</nav>")[0]
+        assert "/research/cohorts/" in nav and "/registry/" in nav
+        for trial_menu in ("/patients/", "/trials/", "/monitoring/queries/"):
+            assert f'href="{trial_menu}"' not in nav, (user.username, trial_menu)
+
+
+def test_trial_roles_keep_them(client, coordinator_site_a):
+    client.force_login(coordinator_site_a)
+    nav = client.get("/").content.decode().split('class="mainnav"')[1].split("</nav>")[0]
+    assert 'href="/patients/"' in nav and 'href="/trials/"' in nav
