@@ -46,6 +46,7 @@ from typing import Any, BinaryIO
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -55,6 +56,7 @@ from audit.files import expire_due
 from audit.middleware import client_ip
 from audit.models import AccessLog
 from audit.transitions import check_transition
+from registry.models import RegistryPatient
 from sites.models import Site
 from sites.roles import Perm, Role
 from sites.scoping import has_perm, scope_for
@@ -130,8 +132,11 @@ def requestable_cohorts(user: Any) -> Any:
 
 
 def request_centers() -> Any:
-    """The centers a request may concern: those with registry records."""
-    return Site.objects.filter(registry_patients__isnull=False).distinct().order_by("code")
+    """The centers a request may concern: those with registry records (a semi-join, not
+    a join over every registry record and a DISTINCT)."""
+    return Site.objects.filter(
+        Exists(RegistryPatient.objects.filter(site=OuterRef("pk")))
+    ).order_by("code")
 
 
 # --- request ------------------------------------------------------------------------------
@@ -344,8 +349,9 @@ def request_withdraw(*, acting_user: Any, data_request: DataRequest, reason: str
 
 
 def pending_decisions(user: Any) -> Any:
-    """The decisions waiting for this user (a data steward's work list)."""
-    sites = [s for s in request_centers() if may_decide(user, s)]
+    """The decisions waiting for this user (a data steward's work list): the centers of
+    their steward memberships, as ``may_decide`` requires."""
+    sites = [m.site_id for m in scope_for(user).memberships if m.role == Role.CENTER_STEWARD]
     return (
         DataRequestApproval.objects.filter(
             site__in=sites,
